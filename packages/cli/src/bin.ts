@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { gatewayCommand } from './commands/gateway.js';
+
+const USAGE = `Usage: mini-agent <command> [options]
+
+Commands:
+  gateway   start the tools gateway (GET /tools, POST /invoke)
+
+Run \`mini-agent <command> --help\` for a command's options.`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  gateway: gatewayCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`mini-agent: unknown command \`${name}\`\n\n${USAGE}\n`);
+    return 2;
+  }
+  await command(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Configuration errors are the user's to fix: say what, not where in our code.
+    const message = err instanceof TypeError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+      ? (err as Error).message
+      : String((err as Error).stack ?? err);
+    process.stderr.write(`mini-agent: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

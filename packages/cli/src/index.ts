@@ -1,0 +1,1 @@
+export { gatewayCommand, gatewayHelp } from './commands/gateway.js';

@@ -1,0 +1,19 @@
+import createError from '@fastify/error';
+
+/** Every HTTP error the gateway answers with; each has a stable `code`. */
+export const errors = {
+  InvalidBody: createError('INVALID_BODY', '%s', 400),
+  InvalidSession: createError('INVALID_SESSION', 'X-Session-Id must match [A-Za-z0-9_-]{1,64}', 400),
+  Unauthorized: createError('UNAUTHORIZED', '%s', 401),
+  HostNotAllowed: createError(
+    'HOST_NOT_ALLOWED',
+    'Host header %s is not a loopback name; without tokens only loopback hosts are served',
+    403,
+  ),
+  SessionNotFound: createError('SESSION_NOT_FOUND', 'session %s not found', 404),
+  RouteNotFound: createError('ROUTE_NOT_FOUND', 'route %s %s not found', 404),
+  PayloadTooLarge: createError('PAYLOAD_TOO_LARGE', 'request body is larger than %s bytes', 413),
+  UnsupportedMediaType: createError('UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json', 415),
+  ShuttingDown: createError('SHUTTING_DOWN', 'the gateway is shutting down; retry on another replica', 503),
+  Internal: createError('INTERNAL_ERROR', 'internal error (request id %s)', 500),
+} as const;

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorBody, ToolList } from '@mini-agent/protocol';
+import type { GatewayContext } from '../context.js';
+
+/** `GET /tools`: the caller's tools as a bare array of OpenAI function tools, with an ETag. */
+export const toolsRoute: FastifyPluginAsyncTypebox<GatewayContext> = async (app, ctx) => {
+  // The list only changes with configuration, so its body and tag are computed once.
+  const body = JSON.stringify(ctx.runtime.registry.list());
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+
+  app.get(
+    '/tools',
+    {
+      schema: {
+        summary: 'List the tools this caller may use (OpenAI function tools, sorted by name)',
+        security: [{ bearer: [] }],
+        response: { 200: ToolList, 304: Type.Null({ description: 'Not modified (If-None-Match matched)' }), 401: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      reply.header('etag', etag).header('cache-control', 'private, no-cache');
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+        return reply.code(304).send(null);
+      }
+      // The pre-serialized body: the same bytes the ETag was computed from.
+      return reply.type('application/json; charset=utf-8').serializer((s: string) => s).send(body as never);
+    },
+  );
+};

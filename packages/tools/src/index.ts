@@ -1,0 +1,13 @@
+export { ToolError } from './errors.js';
+export type { ToolCallContext, ToolDefinition } from './tool.js';
+export { ToolRegistry, parseArguments } from './registry.js';
+export { createToolRuntime, type ToolRuntime } from './runtime.js';
+export * from './config.js';
+export { CommandAllowlist, DEFAULT_SHELL_ALLOW, FORBIDDEN_COMMANDS } from './allowlist.js';
+export { splitShellWords } from './shell-words.js';
+export { resolvePython, type PythonInterpreter } from './python.js';
+export { OutputCapture } from './sandbox/output.js';
+export type { Sandbox, SandboxKind, SandboxLimits, RunSpec, RunOutcome } from './sandbox/types.js';
+export { WorkspaceManager, type Workspace } from './workspace.js';
+export { execText } from './exec/run-exec.js';
+export { LocalToolsInvoker, type LocalToolsInvokerOptions } from './local-invoker.js';

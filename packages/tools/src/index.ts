@@ -10,4 +10,4 @@ export { OutputCapture } from './sandbox/output.js';
 export type { Sandbox, SandboxKind, SandboxLimits, RunSpec, RunOutcome } from './sandbox/types.js';
 export { WorkspaceManager, type Workspace } from './workspace.js';
 export { execText } from './exec/run-exec.js';
-export { LocalToolsInvoker, type LocalToolsInvokerOptions } from './local-invoker.js';
+export { InvocationCancelledError, LocalToolsInvoker, type LocalToolsInvokerOptions } from './local-invoker.js';

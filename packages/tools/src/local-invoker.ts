@@ -10,18 +10,38 @@ export interface LocalToolsInvokerOptions extends ToolsOptions {
   principal?: string;
   /** Session used when a call names none. @default none: a fresh workspace per call */
   sessionId?: string;
+  /** Milliseconds a call may take before its run is killed; a call's own `timeoutMs` replaces it. @default none: only the tool's own `timeout_s` applies */
+  timeoutMs?: number;
+}
+
+/**
+ * A call cancelled by its caller (`ABORTED`) or its `timeoutMs` (`TIMEOUT`). The run was killed and
+ * its partial result dropped, as `HttpToolsInvoker` does; both name these codes the same way.
+ */
+export class InvocationCancelledError extends Error {
+  override readonly name = 'InvocationCancelledError';
+  readonly code: 'ABORTED' | 'TIMEOUT';
+  /** Nothing can be said about what ran, as with a cancelled HTTP call. */
+  readonly isRetryable = false;
+
+  constructor(code: 'ABORTED' | 'TIMEOUT', message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
 }
 
 /**
  * The gateway's tools in-process, behind the same {@link ToolInvoker} interface as
  * `HttpToolsInvoker`: the same sandbox, the same validation, the same `{text, data}` results.
- * Refusals throw {@link ToolError} with the code the gateway would answer.
+ * Refusals throw {@link ToolError} with the code the gateway would answer; a cancelled call throws
+ * {@link InvocationCancelledError} (`ABORTED`/`TIMEOUT`), the codes the HTTP client uses.
  */
 export class LocalToolsInvoker implements ToolInvoker {
   readonly #options: LocalToolsInvokerOptions;
   #runtime: Promise<ToolRuntime> | undefined;
 
   constructor(options: LocalToolsInvokerOptions = {}) {
+    if (options.timeoutMs !== undefined) positive(options.timeoutMs);
     this.#options = options;
   }
 
@@ -31,26 +51,51 @@ export class LocalToolsInvoker implements ToolInvoker {
   }
 
   async listTools(_options?: ListToolsOptions): Promise<FunctionTool[]> {
-    return (await this.#ready()).registry.list();
+    // Copies, as a client would get: a caller editing its list must not change the registry's.
+    return structuredClone((await this.#ready()).registry.list());
   }
 
   async invoke(name: string, args?: string | Record<string, unknown>, options: InvokeOptions = {}): Promise<InvokeResult> {
     const sessionId = options.sessionId ?? this.#options.sessionId;
     if (sessionId !== undefined && !SESSION_ID_PATTERN.test(sessionId)) {
-      throw new ToolError('INVALID_SESSION', 'sessionId must match [A-Za-z0-9_-]{1,64}');
+      throw new ToolError('INVALID_SESSION', 'X-Session-Id must match [A-Za-z0-9_-]{1,64}');
     }
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
+    if (timeoutMs !== undefined) positive(timeoutMs);
     const runtime = await this.#ready();
-    const signals = [options.signal, options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs)];
-    const present = signals.filter((s): s is AbortSignal => s !== undefined);
-    return runtime.registry.invoke(name, args, {
-      principal: this.#options.principal ?? 'local',
-      sessionId,
-      signal: present.length === 0 ? undefined : AbortSignal.any(present),
-    });
+    const controller = new AbortController();
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    const onAbort = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    const cancelled = () =>
+      options.signal?.aborted
+        ? new InvocationCancelledError('ABORTED', `${name} was aborted`, { cause: options.signal.reason })
+        : new InvocationCancelledError('TIMEOUT', `${name} timed out after ${String(timeoutMs)} ms`, { cause: controller.signal.reason });
+    try {
+      if (controller.signal.aborted) throw cancelled();
+      const result = await runtime.registry.invoke(name, args, {
+        principal: this.#options.principal ?? 'local',
+        sessionId,
+        signal: controller.signal,
+      });
+      // The run was killed part-way: its result is not an answer, as over HTTP where it never arrives.
+      if (controller.signal.aborted) throw cancelled();
+      return result;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Removes this invoker's workspaces. */
   async close(): Promise<void> {
     if (this.#runtime !== undefined) await (await this.#runtime).close();
+  }
+}
+
+function positive(timeoutMs: number): void {
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(`Expected \`timeoutMs\` to be a positive number, got \`${String(timeoutMs)}\``);
   }
 }

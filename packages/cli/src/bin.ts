@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 import { gatewayCommand } from './commands/gateway.js';
+import { invokeCommand } from './commands/invoke.js';
+import { toolsCommand } from './commands/tools.js';
 
 const USAGE = `Usage: mini-agent <command> [options]
 
 Commands:
   gateway   start the tools gateway (GET /tools, POST /invoke)
+  tools     list the tools a gateway offers
+  invoke    run one tool on a gateway: mini-agent invoke exec_python '{"code":"print(1)"}'
 
 Run \`mini-agent <command> --help\` for a command's options.`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   gateway: gatewayCommand,
+  tools: toolsCommand,
+  invoke: invokeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

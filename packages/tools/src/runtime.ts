@@ -2,6 +2,7 @@ import { CommandAllowlist, DEFAULT_SHELL_ALLOW } from './allowlist.js';
 import {
   DEFAULT_LIMITS,
   DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_SANDBOX_UID,
   DEFAULT_MAX_TIMEOUT_S,
   DEFAULT_TIMEOUT_S,
   defaultWorkDir,
@@ -12,7 +13,9 @@ import { execShellTool } from './exec/exec-shell.js';
 import type { ExecEnvironment } from './exec/run-exec.js';
 import { resolvePython, type PythonInterpreter } from './python.js';
 import { ToolRegistry } from './registry.js';
-import { NoSandbox } from './sandbox/none.js';
+import { researchTools } from './research/index.js';
+import { validateLimits } from './sandbox/limits.js';
+import { selectSandbox } from './sandbox/select.js';
 import type { Sandbox } from './sandbox/types.js';
 import { WorkspaceManager } from './workspace.js';
 
@@ -33,16 +36,37 @@ export interface ToolRuntime {
 export async function createToolRuntime(options: ToolsOptions = {}): Promise<ToolRuntime> {
   const python = resolvePython(options.python);
   const allowlist = new CommandAllowlist(options.shellAllow ?? DEFAULT_SHELL_ALLOW);
-  const sandbox: Sandbox = new NoSandbox();
-  const workspaces = new WorkspaceManager(options.workDir ?? defaultWorkDir());
+  const limits = validateLimits({ ...DEFAULT_LIMITS, ...options.limits });
+  const workDir = options.workDir ?? defaultWorkDir();
+  const sandbox: Sandbox = await selectSandbox(options.sandbox ?? 'none', {
+    python,
+    workDir,
+    uid: options.sandboxUid ?? DEFAULT_SANDBOX_UID,
+    warn: options.onSandboxWarning ?? ((message) => process.emitWarning(message, 'MiniAgentSandboxWarning')),
+  });
+  const workspaces = new WorkspaceManager(workDir, {
+    owner: sandbox.owner,
+    sessionTtlS: options.sessionTtlS,
+    sessionQuotaBytes: limits.diskBytes,
+  });
   const env: ExecEnvironment = {
     sandbox,
     workspaces,
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    limits,
     defaultTimeoutS: Math.min(options.defaultTimeoutS ?? DEFAULT_TIMEOUT_S, options.maxTimeoutS ?? DEFAULT_MAX_TIMEOUT_S),
     maxTimeoutS: options.maxTimeoutS ?? DEFAULT_MAX_TIMEOUT_S,
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
   };
-  const registry = new ToolRegistry([execPythonTool(env, python.executable), execShellTool(env, allowlist)]);
-  return { registry, sandbox, python, allowlist, workspaces, close: () => workspaces.close() };
+  const registry = new ToolRegistry([execPythonTool(env, python.executable), execShellTool(env, allowlist), ...researchTools(options.research)]);
+  return {
+    registry,
+    sandbox,
+    python,
+    allowlist,
+    workspaces,
+    close: async () => {
+      await sandbox.close?.();
+      await workspaces.close();
+    },
+  };
 }

@@ -1,56 +1,219 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_DISK_BYTES, DEFAULT_SESSION_TTL_S } from './config.js';
+import { ToolError } from './errors.js';
+import { diskUsage } from './sandbox/disk-usage.js';
 
 /** A writable directory lent to one call. */
 export interface Workspace {
   /** Host path of the directory. */
   path: string;
-  /** Gives the directory back: a fresh one is removed, a session's is kept. */
+  /** Gives the directory back: a fresh one is removed, a session's is kept (and measured). */
   release(): Promise<void>;
+}
+
+/** Options of {@link WorkspaceManager}. */
+export interface WorkspaceManagerOptions {
+  /** Host uid/gid that must be able to write the workspaces (the sandbox user). @default the gateway's own */
+  owner?: { uid: number; gid: number } | undefined;
+  /** A session unused this long is deleted with its files. @default DEFAULT_SESSION_TTL_S */
+  sessionTtlS?: number;
+  /** Bytes a session may hold; one left larger refuses further runs until deleted. @default DEFAULT_DISK_BYTES */
+  sessionQuotaBytes?: number;
+  /** Clock in milliseconds, for tests. @default Date.now */
+  now?: () => number;
+}
+
+interface SessionState {
+  path: string;
+  lastUsed: number;
+  /** Bytes measured after the last call. */
+  bytes: number;
+  /** Tail of the queue of calls on this session: they run one at a time. */
+  tail: Promise<void>;
+  users: number;
 }
 
 /**
  * Hands out workspaces under one root directory owned by this gateway process. A call without a
- * session gets a fresh directory that is removed when the call ends.
+ * session gets a fresh directory that is removed when the call ends. Calls on one session run one
+ * after another, so two runs never race on the same files.
  */
 export class WorkspaceManager {
   readonly root: string;
+  readonly #owner: { uid: number; gid: number } | undefined;
+  readonly #ttlMs: number;
+  readonly #quota: number;
+  readonly #now: () => number;
+  readonly #sessions = new Map<string, SessionState>();
+  #sweeper: NodeJS.Timeout | undefined;
   #ready: Promise<void> | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, options: WorkspaceManagerOptions = {}) {
     this.root = root;
+    this.#owner = options.owner;
+    this.#ttlMs = (options.sessionTtlS ?? DEFAULT_SESSION_TTL_S) * 1000;
+    this.#quota = options.sessionQuotaBytes ?? DEFAULT_DISK_BYTES;
+    this.#now = options.now ?? Date.now;
+    if (!(this.#ttlMs > 0)) throw new TypeError(`Expected \`sessionTtlS\` to be a positive number, got ${String(options.sessionTtlS)}`);
+    if (!(this.#quota > 0)) throw new TypeError(`Expected \`sessionQuotaBytes\` to be a positive number, got ${String(options.sessionQuotaBytes)}`);
   }
 
   async #ensureRoot(): Promise<void> {
-    this.#ready ??= mkdir(join(this.root, 'calls'), { recursive: true, mode: 0o711 }).then(() => undefined);
+    // 0o711: the sandbox user must traverse to its own workspace, but may not list the others.
+    this.#ready ??= Promise.all([
+      mkdir(join(this.root, 'calls'), { recursive: true, mode: 0o711 }),
+      mkdir(join(this.root, 'sessions'), { recursive: true, mode: 0o711 }),
+    ]).then(() => undefined);
     await this.#ready;
+    if (this.#sweeper === undefined) {
+      this.#sweeper = setInterval(() => void this.sweep(), Math.min(this.#ttlMs / 2, 60_000));
+      this.#sweeper.unref();
+    }
+  }
+
+  async #handOver(path: string): Promise<void> {
+    if (this.#owner !== undefined) await chown(path, this.#owner.uid, this.#owner.gid);
   }
 
   /** A fresh, empty directory for one call. */
   async fresh(): Promise<Workspace> {
     await this.#ensureRoot();
     const path = await mkdtemp(join(this.root, 'calls', 'c-'));
+    try {
+      await this.#handOver(path);
+    } catch (err) {
+      await rm(path, { recursive: true, force: true });
+      throw err;
+    }
     return {
       path,
       release: () => rm(path, { recursive: true, force: true, maxRetries: 3 }),
     };
   }
 
+  #key(principal: string, sessionId: string): { key: string; path: string } {
+    const owner = createHash('sha256').update(principal).digest('hex').slice(0, 32);
+    return { key: `${owner}/${sessionId}`, path: join(this.root, 'sessions', owner, sessionId) };
+  }
+
   /**
-   * The persistent workspace of `principal`'s session `sessionId`. Two principals using the same
-   * id get different directories. The id must already be validated against SESSION_ID_PATTERN.
+   * The persistent workspace of `principal`'s session `sessionId`, once no other call holds it.
+   * Two principals using the same id get different directories. The id must already be validated
+   * against SESSION_ID_PATTERN.
+   * @throws ToolError INVALID_SESSION when the session holds more than its quota.
    */
   async session(principal: string, sessionId: string): Promise<Workspace> {
     await this.#ensureRoot();
-    const owner = createHash('sha256').update(principal).digest('hex').slice(0, 32);
-    const path = join(this.root, 'sessions', owner, sessionId);
-    await mkdir(path, { recursive: true, mode: 0o700 });
-    return { path, release: async () => {} };
+    const { key, path } = this.#key(principal, sessionId);
+    let state = this.#sessions.get(key);
+    if (state === undefined) {
+      state = { path, lastUsed: this.#now(), bytes: 0, tail: Promise.resolve(), users: 0 };
+      this.#sessions.set(key, state);
+    }
+    const s = state;
+    s.users++;
+    let unlock!: () => void;
+    const previous = s.tail;
+    s.tail = new Promise<void>((resolve) => {
+      unlock = resolve;
+    });
+    await previous;
+    const done = () => {
+      s.users--;
+      s.lastUsed = this.#now();
+      unlock();
+    };
+    try {
+      if (s.bytes > this.#quota) {
+        throw new ToolError(
+          'INVALID_SESSION',
+          `session \`${sessionId}\` holds ${s.bytes} bytes, over its quota of ${this.#quota}; ` +
+            `DELETE /sessions/${sessionId} to start it again`,
+        );
+      }
+      await mkdir(join(path, '..'), { recursive: true, mode: 0o711 });
+      await mkdir(path, { recursive: true, mode: 0o700 });
+      await this.#handOver(path);
+    } catch (err) {
+      done();
+      throw err;
+    }
+    let released = false;
+    return {
+      path,
+      release: async () => {
+        if (released) return;
+        released = true;
+        try {
+          s.bytes = await diskUsage(path, this.#quota);
+        } finally {
+          done();
+        }
+      },
+    };
+  }
+
+  /**
+   * Deletes `principal`'s session `sessionId` and its files, after any call running on it ends.
+   * @returns false when there was no such session.
+   */
+  async deleteSession(principal: string, sessionId: string): Promise<boolean> {
+    const { key } = this.#key(principal, sessionId);
+    const state = this.#sessions.get(key);
+    if (state === undefined) return false;
+    await this.#remove(key, state, () => true);
+    return true;
+  }
+
+  /** Removes a session's files under its lock, if `stillWanted` holds once the lock is ours. */
+  async #remove(key: string, state: SessionState, stillWanted: () => boolean): Promise<void> {
+    state.users++;
+    let unlock!: () => void;
+    const previous = state.tail;
+    state.tail = new Promise<void>((resolve) => {
+      unlock = resolve;
+    });
+    await previous;
+    try {
+      if (!stillWanted()) return;
+      await rm(state.path, { recursive: true, force: true, maxRetries: 3 });
+      state.bytes = 0;
+      // A call that queued meanwhile keeps the entry: it recreates the directory when it runs.
+      if (state.users === 1) this.#sessions.delete(key);
+    } finally {
+      state.users--;
+      unlock();
+    }
+  }
+
+  /** Sessions currently known (for metrics and tests). */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Deletes every session idle for longer than the TTL. Runs periodically on its own. */
+  async sweep(): Promise<number> {
+    const idle = () => this.#now() - this.#ttlMs;
+    let removed = 0;
+    for (const [key, state] of [...this.#sessions]) {
+      if (state.users > 0 || state.lastUsed > idle()) continue;
+      // Re-checked under the lock: a call may have used the session while we waited.
+      await this.#remove(key, state, () => {
+        const wanted = state.users === 1 && state.lastUsed <= idle();
+        if (wanted) removed++;
+        return wanted;
+      });
+    }
+    return removed;
   }
 
   /** Removes every workspace, sessions included. */
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#sessions.clear();
     await rm(this.root, { recursive: true, force: true, maxRetries: 3 });
   }
 }

@@ -10,6 +10,13 @@ export interface SandboxLimits {
   fileSizeBytes: number;
   /** Open file descriptors (RLIMIT_NOFILE). */
   openFiles: number;
+  /**
+   * Bytes the workspace may hold while the call runs (files count at least 1 KiB each, so empty
+   * files cannot exhaust inodes); a run that grows it past this is killed.
+   */
+  diskBytes: number;
+  /** Size of the call's private `/tmp` (a tmpfs, charged to the call's memory). */
+  tmpBytes: number;
 }
 
 /** What to run. `argv[0]` is an absolute path on the host. */
@@ -41,6 +48,8 @@ export interface RunOutcome {
   aborted: boolean;
   truncated: boolean;
   durationMs: number;
+  /** Why the backend killed the run, when a limit it watches was hit (e.g. `disk quota`). */
+  killedFor?: string | undefined;
 }
 
 export type SandboxKind = 'bwrap' | 'none';
@@ -48,7 +57,14 @@ export type SandboxKind = 'bwrap' | 'none';
 /** Runs one command in isolation. A backend must leave no process of the call behind. */
 export interface Sandbox {
   readonly kind: SandboxKind;
+  /**
+   * Host uid/gid the sandboxed code runs as, when it is not the gateway's own: workspaces are
+   * handed to this owner so the code can write them.
+   */
+  readonly owner?: { uid: number; gid: number } | undefined;
   /** Path the workspace has inside the sandbox (what the child sees as its cwd and HOME). */
   workspacePath(hostWorkspace: string): string;
   run(spec: RunSpec): Promise<RunOutcome>;
+  /** Releases what the backend holds for its lifetime (cgroup directories). */
+  close?(): Promise<void>;
 }

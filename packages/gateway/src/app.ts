@@ -5,13 +5,18 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createToolRuntime, ToolError, type ToolRuntime } from '@mini-agent/tools';
+import { Admission } from './admission.js';
 import { TokenVerifier } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { errors } from './errors.js';
 import { InFlight } from './inflight.js';
+import { GatewayMetrics } from './metrics.js';
+import { registerRateLimit } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { invokeRoute } from './routes/invoke.js';
+import { mcpRoute } from './routes/mcp.js';
+import { metricsRoute } from './routes/metrics.js';
 import { toolsRoute } from './routes/tools.js';
 
 export interface BuildAppOptions {
@@ -32,14 +37,37 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
       maxTimeoutS: config.maxTimeoutS,
       maxOutputBytes: config.maxOutputBytes,
       workDir: config.workDir,
+      research: config.research,
     }));
+  const admission = new Admission({
+    maxConcurrency: config.maxConcurrency,
+    maxConcurrencyPerPrincipal: config.maxConcurrencyPerPrincipal,
+    maxQueue: config.maxQueue,
+    queueTimeoutMs: config.queueTimeoutS * 1000,
+  });
   const ctx: GatewayContext = {
     config,
     runtime,
     auth: new TokenVerifier(config.tokens),
     inflight: new InFlight(),
     startedAt: Date.now(),
+    admission,
+    metrics: new GatewayMetrics({
+      admission,
+      sandbox: runtime.sandbox.kind,
+      maxConcurrency: config.maxConcurrency,
+      maxQueue: config.maxQueue,
+    }),
   };
+  for (const [principal, tools] of config.principalTools) {
+    const unknown = [...tools].filter((t) => !runtime.registry.has(t));
+    if (unknown.length > 0) {
+      if (options.runtime === undefined) await runtime.close();
+      throw new TypeError(
+        `Expected \`MINI_AGENT_PRINCIPAL_TOOLS\` to name served tools (${runtime.registry.names().join(', ')}), got \`${unknown.join(', ')}\` for ${principal}`,
+      );
+    }
+  }
 
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -51,12 +79,17 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Only JSON bodies: a browser may send text/plain cross-origin without a preflight.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const e = toHttpError(err, request.id);
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
+    // Admission refusals say when a retry may succeed (rate-limit sets its own header).
+    const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
+    if (typeof retryAfterS === 'number') reply.header('retry-after', String(retryAfterS));
     return reply.code(e.statusCode).send({
       statusCode: e.statusCode,
       code: e.code,
@@ -83,17 +116,27 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, ctx);
+  await app.register(metricsRoute, ctx);
   await app.register(async (scope) => {
     scope.decorateRequest('principal', '');
     scope.addHook('onRequest', async (request) => {
       request.principal = ctx.auth.authenticate(request);
     });
+    // Before the routes: the limit applies to the routes registered after it in this scope.
+    await registerRateLimit(scope, ctx);
     await scope.register(toolsRoute, ctx);
     await scope.register(invokeRoute, ctx);
+    await scope.register(mcpRoute, ctx);
   });
 
+  app.decorate('beginShutdown', () => {
+    // Waiting calls ran nothing: refuse them now (SHUTTING_DOWN) rather than start them during the drain.
+    ctx.admission.close();
+    return ctx.inflight.drain(config.shutdownGraceS * 1000);
+  });
+  // A close without beginShutdown() first still drains, so no run outlives the app.
   app.addHook('preClose', async () => {
-    await ctx.inflight.drain(config.shutdownGraceS * 1000);
+    await app.beginShutdown();
   });
   if (options.runtime === undefined) app.addHook('onClose', async () => runtime.close());
   return app;

@@ -53,6 +53,14 @@ export class TokenVerifier {
   }
 }
 
+/** The tools `principal` may see and call (`MINI_AGENT_PRINCIPAL_TOOLS`); undefined: every tool. */
+export function allowedTools(
+  principalTools: ReadonlyMap<string, ReadonlySet<string>>,
+  principal: string,
+): ReadonlySet<string> | undefined {
+  return principalTools.get(principal);
+}
+
 function hostName(hostHeader: string): string {
   if (hostHeader.startsWith('[')) return hostHeader.slice(1, hostHeader.indexOf(']'));
   const colon = hostHeader.lastIndexOf(':');

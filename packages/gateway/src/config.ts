@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import {
   DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_TIMEOUT_S,
   DEFAULT_SHELL_ALLOW,
   DEFAULT_TIMEOUT_S,
+  DEFAULT_C7_API_BASE,
+  DEFAULT_PPLX_API_BASE,
+  DEFAULT_PPLX_MODEL,
+  DEFAULT_RESEARCH_TIMEOUT_S,
+  type ResearchOptions,
 } from '@mini-agent/tools';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -14,6 +20,14 @@ export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** How long in-flight runs may go on after a shutdown signal before they are killed. */
 export const DEFAULT_SHUTDOWN_GRACE_S = 10;
+/** Runs at once: one per CPU, since exec calls are mostly CPU-bound interpreters. */
+export const DEFAULT_MAX_CONCURRENCY = availableParallelism();
+/** Calls that may wait for a run slot; past it `429 QUEUE_FULL`. */
+export const DEFAULT_MAX_QUEUE = 64;
+/** Longest wait for a run slot before `429 QUEUE_TIMEOUT`. */
+export const DEFAULT_QUEUE_TIMEOUT_S = 30;
+/** Calls per principal per minute (`0`: no limit); generous, it stops runaway loops, not agents. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,6 +49,25 @@ export interface GatewayConfig {
   shutdownGraceS: number;
   /** Where workspaces live; undefined: a fresh directory in the OS temp dir. */
   workDir: string | undefined;
+  /** Runs at once over all principals. */
+  maxConcurrency: number;
+  /** Runs at once of one principal. */
+  maxConcurrencyPerPrincipal: number;
+  /** Calls waiting for a slot over all principals. */
+  maxQueue: number;
+  /** Longest wait for a slot, in seconds. */
+  queueTimeoutS: number;
+  /** Calls per principal per minute; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** Principal → the only tools it may see and call. A principal not in the map may use every tool. */
+  principalTools: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Bearer token `GET /metrics` requires; undefined: the same auth as the tool routes. */
+  metricsToken: string | undefined;
+
+  /** Research tools to register (each only when configured) and their upstream deadline. */
+  research: ResearchOptions;
+  /** Browser origins `/mcp` accepts besides loopback ones (DNS-rebinding guard). */
+  allowedOrigins: readonly string[];
 }
 
 /** One setting: its variable, its flag, its default as shown to users, and what it means. */
@@ -59,6 +92,20 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { env: 'MINI_AGENT_BODY_LIMIT_BYTES', flag: '--body-limit-bytes', default: String(DEFAULT_BODY_LIMIT_BYTES), description: 'Largest request body (413 beyond).' },
   { env: 'MINI_AGENT_SHUTDOWN_GRACE_S', flag: '--shutdown-grace-s', default: String(DEFAULT_SHUTDOWN_GRACE_S), description: 'On SIGTERM/SIGINT, how long in-flight runs may finish before they are killed.' },
   { env: 'MINI_AGENT_WORK_DIR', flag: '--work-dir', default: '$TMPDIR/mini-agent-<pid>', description: 'Directory for workspaces; removed on shutdown.' },
+  { env: 'MINI_AGENT_MAX_CONCURRENCY', flag: '--max-concurrency', default: 'the CPU count (os.availableParallelism())', description: 'Tool runs at once over all principals; more calls wait in the queue.' },
+  { env: 'MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL', flag: '--max-concurrency-per-principal', default: 'half of MINI_AGENT_MAX_CONCURRENCY (rounded up) when tokens name 2+ principals, else all of it', description: 'Tool runs at once of one principal, so one agent cannot hold every slot.' },
+  { env: 'MINI_AGENT_MAX_QUEUE', flag: '--max-queue', default: String(DEFAULT_MAX_QUEUE), description: 'Calls that may wait for a slot (0: none wait); past it 429 QUEUE_FULL with Retry-After. Freed slots go round-robin across principals.' },
+  { env: 'MINI_AGENT_QUEUE_TIMEOUT_S', flag: '--queue-timeout-s', default: String(DEFAULT_QUEUE_TIMEOUT_S), description: 'Longest wait for a slot; then 429 QUEUE_TIMEOUT with Retry-After (nothing ran).' },
+  { env: 'MINI_AGENT_RATE_LIMIT', flag: '--rate-limit', default: String(DEFAULT_RATE_LIMIT_PER_MINUTE), description: 'Requests per principal per minute to the tool routes (0: no limit); past it 429 RATE_LIMITED with Retry-After.' },
+  { env: 'MINI_AGENT_PRINCIPAL_TOOLS', flag: '--principal-tools', default: '(every principal may use every tool)', description: 'Limits principals to some tools: `bob=exec_python;carol=exec_python+exec_shell`. Others are hidden from their GET /tools and answer 403 TOOL_FORBIDDEN.' },
+  { env: 'MINI_AGENT_METRICS_TOKEN', flag: '--metrics-token', default: '(none: /metrics takes the tool routes\' auth)', description: 'Bearer token for GET /metrics alone (for a Prometheus scraper); when set, only it opens /metrics.' },
+  { env: 'MINI_AGENT_ALLOWED_ORIGINS', flag: '--allowed-origins', default: '(none: only http(s) origins on loopback hosts)', description: 'Browser origins (`https://app.example.com`, comma-separated) allowed to call /mcp; any other Origin header is refused 403 (DNS-rebinding guard).' },
+  { env: 'PPLX_API_KEY', flag: '--pplx-api-key', default: '(none: no research_perplexity)', description: 'Perplexity API key; registers research_perplexity. Sent only to PPLX_API_BASE, never logged (prefer the variable: flags show in ps).' },
+  { env: 'PPLX_API_BASE', flag: '--pplx-api-base', default: DEFAULT_PPLX_API_BASE, description: 'Base URL of the Perplexity API (POST {base}/chat/completions).' },
+  { env: 'PPLX_MODEL', flag: '--pplx-model', default: DEFAULT_PPLX_MODEL, description: 'Sonar model research_perplexity asks (sonar, sonar-pro, sonar-reasoning-pro…).' },
+  { env: 'C7_API_KEY', flag: '--c7-api-key', default: '(none)', description: 'Context7 API key; it or C7_API_BASE registers research_context7_docs. Never logged.' },
+  { env: 'C7_API_BASE', flag: '--c7-api-base', default: DEFAULT_C7_API_BASE, description: 'Base URL of the Context7 API (GET {base}/api/v2/libs/search and /api/v2/context); setting it registers research_context7_docs.' },
+  { env: 'MINI_AGENT_RESEARCH_TIMEOUT_S', flag: '--research-timeout-s', default: String(DEFAULT_RESEARCH_TIMEOUT_S), description: 'Deadline of one research call, retries on 429/5xx included.' },
 ];
 
 /** Raw settings by variable name, as read from the environment and flags. */
@@ -98,6 +145,26 @@ export function parseTokens(text: string, source: string): Map<string, string> {
     tokens.set(token, principal);
   }
   return tokens;
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Parses `principal=tool+tool;principal=tool` into principal → allowed tools. */
+export function parsePrincipalTools(text: string, env: string): Map<string, ReadonlySet<string>> {
+  const result = new Map<string, ReadonlySet<string>>();
+  for (const rawEntry of text.split(/[;\n]/)) {
+    const entry = rawEntry.trim();
+    if (entry === '') continue;
+    const eq = entry.indexOf('=');
+    const principal = entry.slice(0, eq).trim();
+    const tools = entry.slice(eq + 1).split('+').map((t) => t.trim()).filter((t) => t !== '');
+    if (eq <= 0 || !PRINCIPAL.test(principal) || !tools.every((t) => TOOL_NAME.test(t))) {
+      fail(env, '`principal=tool+tool` entries separated by `;`', entry);
+    }
+    if (result.has(principal)) fail(env, 'each principal once', `${principal} twice`);
+    result.set(principal, new Set(tools));
+  }
+  return result;
 }
 
 /** True for addresses only this machine can reach. */
@@ -155,6 +222,23 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
   const logLevel = (input.MINI_AGENT_LOG_LEVEL?.trim() || DEFAULT_LOG_LEVEL) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('MINI_AGENT_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
 
+  const maxConcurrency = number(input, 'MINI_AGENT_MAX_CONCURRENCY', DEFAULT_MAX_CONCURRENCY, { integer: true, min: 1, max: 4096 });
+  // With one principal a share would only idle CPUs; with several, none may take every slot.
+  const principals = new Set(tokens.values());
+  const perPrincipalDefault = principals.size >= 2 ? Math.ceil(maxConcurrency / 2) : maxConcurrency;
+  const principalTools = parsePrincipalTools(input.MINI_AGENT_PRINCIPAL_TOOLS ?? '', 'MINI_AGENT_PRINCIPAL_TOOLS');
+  for (const principal of principalTools.keys()) {
+    const known = tokens.size === 0 ? principal === 'anonymous' : principals.has(principal);
+    if (!known) fail('MINI_AGENT_PRINCIPAL_TOOLS', 'principals named by the tokens', principal);
+  }
+  const metricsToken = input.MINI_AGENT_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    fail('MINI_AGENT_METRICS_TOKEN', 'a token of at least 16 characters without spaces', `${metricsToken.length} characters`);
+  }
+
+  const research = resolveResearch(input);
+  const allowedOrigins = list(input.MINI_AGENT_ALLOWED_ORIGINS).map((o) => origin('MINI_AGENT_ALLOWED_ORIGINS', o));
+
   return {
     host,
     port: number(input, 'MINI_AGENT_PORT', DEFAULT_PORT, { integer: true, min: 0, max: 65535 }),
@@ -168,5 +252,70 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     bodyLimitBytes: number(input, 'MINI_AGENT_BODY_LIMIT_BYTES', DEFAULT_BODY_LIMIT_BYTES, { integer: true, min: 1024, max: 64 * 1024 * 1024 }),
     shutdownGraceS: number(input, 'MINI_AGENT_SHUTDOWN_GRACE_S', DEFAULT_SHUTDOWN_GRACE_S, { min: 0, max: 3600 }),
     workDir: input.MINI_AGENT_WORK_DIR?.trim() || undefined,
+    maxConcurrency,
+    maxConcurrencyPerPrincipal: number(input, 'MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL', perPrincipalDefault, { integer: true, min: 1, max: maxConcurrency }),
+    maxQueue: number(input, 'MINI_AGENT_MAX_QUEUE', DEFAULT_MAX_QUEUE, { integer: true, min: 0, max: 100_000 }),
+    queueTimeoutS: number(input, 'MINI_AGENT_QUEUE_TIMEOUT_S', DEFAULT_QUEUE_TIMEOUT_S, { min: 0.1, max: 3600 }),
+    rateLimitPerMinute: number(input, 'MINI_AGENT_RATE_LIMIT', DEFAULT_RATE_LIMIT_PER_MINUTE, { integer: true, min: 0, max: 1_000_000 }),
+    principalTools,
+    metricsToken,
+    research,
+    allowedOrigins,
   };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** An http(s) URL without credentials, query or fragment, returned as given minus trailing slashes. */
+function baseUrl(env: string, raw: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    fail(env, 'an http(s) URL without credentials, query or fragment', raw);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/** A browser origin: scheme, host and optional port, nothing else. */
+function origin(env: string, raw: string): string {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== raw.replace(/\/+$/, '').toLowerCase()) {
+    fail(env, 'comma-separated origins such as https://app.example.com', raw);
+  }
+  return url.origin;
+}
+
+function apiKey(input: ConfigInput, env: string): string | undefined {
+  const key = input[env]?.trim();
+  if (key === undefined || key === '') return undefined;
+  // The key itself is never echoed back, not even in an error.
+  if (/\s/.test(key) || key.length > 1024) fail(env, 'a key without spaces of at most 1024 characters', `${key.length} characters`);
+  return key;
+}
+
+/** Research tools exist only when configured: Perplexity with a key, Context7 with a key or a base. */
+function resolveResearch(input: ConfigInput): ResearchOptions {
+  const research: ResearchOptions = {
+    timeoutS: number(input, 'MINI_AGENT_RESEARCH_TIMEOUT_S', DEFAULT_RESEARCH_TIMEOUT_S, { min: 1, max: 600 }),
+  };
+  const pplxKey = apiKey(input, 'PPLX_API_KEY');
+  const pplxBase = input.PPLX_API_BASE?.trim() ? baseUrl('PPLX_API_BASE', input.PPLX_API_BASE.trim()) : undefined;
+  const model = input.PPLX_MODEL?.trim() || undefined;
+  if (model !== undefined && !/^[A-Za-z0-9._:/-]{1,100}$/.test(model)) fail('PPLX_MODEL', 'a model name such as sonar', model);
+  if (pplxKey !== undefined) {
+    research.perplexity = { apiKey: pplxKey, baseUrl: pplxBase ?? DEFAULT_PPLX_API_BASE, model: model ?? DEFAULT_PPLX_MODEL };
+  }
+  const c7Key = apiKey(input, 'C7_API_KEY');
+  const c7Base = input.C7_API_BASE?.trim() ? baseUrl('C7_API_BASE', input.C7_API_BASE.trim()) : undefined;
+  if (c7Key !== undefined || c7Base !== undefined) {
+    research.context7 = { baseUrl: c7Base ?? DEFAULT_C7_API_BASE };
+    if (c7Key !== undefined) research.context7.apiKey = c7Key;
+  }
+  return research;
 }

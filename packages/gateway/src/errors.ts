@@ -16,4 +16,10 @@ export const errors = {
   UnsupportedMediaType: createError('UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json', 415),
   ShuttingDown: createError('SHUTTING_DOWN', 'the gateway is shutting down; retry on another replica', 503),
   Internal: createError('INTERNAL_ERROR', 'internal error (request id %s)', 500),
+  ToolForbidden: createError('TOOL_FORBIDDEN', 'tool `%s` is not allowed for this token; allowed tools: %s', 403),
+  QueueFull: createError('QUEUE_FULL', 'the gateway is busy (queue of %s calls is full); nothing ran, retry after the Retry-After delay', 429),
+  QueueTimeout: createError('QUEUE_TIMEOUT', 'no run slot freed within %s s; nothing ran, retry after the Retry-After delay', 429),
+  RateLimited: createError('RATE_LIMITED', 'rate limit of %s calls per minute exceeded; retry in %s', 429),
+  // Never seen by the client (it is gone); it names the outcome in logs and metrics.
+  ClientClosed: createError('CLIENT_CLOSED', 'the client closed the connection while the call was waiting', 499),
 } as const;

@@ -6,9 +6,13 @@ import type { GatewayContext } from '../context.js';
 
 /** `GET /tools`: the caller's tools as a bare array of OpenAI function tools, with an ETag. */
 export const toolsRoute: FastifyPluginAsyncTypebox<GatewayContext> = async (app, ctx) => {
-  // The list only changes with configuration, so its body and tag are computed once.
-  const body = JSON.stringify(ctx.runtime.registry.list());
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+  // The list only changes with configuration, so each visible set's body and tag are computed once.
+  const listing = (allow?: ReadonlySet<string>) => {
+    const body = JSON.stringify(ctx.runtime.registry.list(allow && ((name) => allow.has(name))));
+    return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"` };
+  };
+  const everyTool = listing();
+  const restricted = new Map([...ctx.config.principalTools].map(([principal, tools]) => [principal, listing(tools)]));
 
   app.get(
     '/tools',
@@ -20,6 +24,7 @@ export const toolsRoute: FastifyPluginAsyncTypebox<GatewayContext> = async (app,
       },
     },
     async (request, reply) => {
+      const { body, etag } = restricted.get(request.principal) ?? everyTool;
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {

@@ -1,0 +1,128 @@
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { FunctionTool, InvokeOptions, InvokeResult, ToolInvoker } from '@mini-agent/protocol';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { AgentEvent, AgentResult, LlmResponseEvent, RunEndEvent, RunStartEvent, ToolEndEvent, ToolStartEvent } from './events.js';
+import type { ChatClient } from './llm.js';
+import type { AgentOptions } from './options.js';
+import { runAgentWith } from './run-agent.js';
+
+/** A JSONL transcript being written: one event per line, flushed as it happens. */
+export interface TranscriptWriter {
+  write(event: AgentEvent): void;
+  close(): void;
+}
+
+/** Opens (truncates) `path`; each line is written synchronously so a crash keeps what happened. */
+export function openTranscript(path: string): TranscriptWriter {
+  const fd = openSync(path, 'w', 0o600);
+  let open = true;
+  return {
+    write(event) {
+      if (open) writeSync(fd, `${JSON.stringify(event)}\n`);
+    },
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}
+
+/** The events of a JSONL transcript (a path or its text). */
+export function readTranscript(source: string | { text: string }): AgentEvent[] {
+  const text = typeof source === 'string' ? readFileSync(source, 'utf8') : source.text;
+  return text.split('\n').filter((l) => l.trim() !== '').map((l, i) => {
+    try {
+      return JSON.parse(l) as AgentEvent;
+    } catch (err) {
+      throw new TypeError(`transcript line ${i + 1} is not JSON: ${(err as Error).message}`);
+    }
+  });
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('replay: the recorded run was stopped here'), { name: 'AbortError' });
+}
+
+/** Options of {@link replayTranscript}. */
+export interface ReplayOptions {
+  onEvent?: AgentOptions['onEvent'];
+  /** Write the replay's own transcript here. @default none */
+  transcript?: string;
+}
+
+/**
+ * Runs a recorded run again with no network: the model's answers and the tools' results come
+ * from the transcript, the loop (guards, repair, pruning) runs for real. A run that was stopped
+ * by its deadline or by cancellation stops at the same point. Returns the replay's result, equal
+ * to the recorded one except for `durationMs`.
+ * @throws TypeError when the transcript has no `run_start`.
+ */
+export async function replayTranscript(source: string | { text: string } | AgentEvent[], options: ReplayOptions = {}): Promise<AgentResult> {
+  const events = Array.isArray(source) ? source : readTranscript(source);
+  const start = events.find((e): e is RunStartEvent => e.type === 'run_start');
+  if (start === undefined) throw new TypeError('transcript has no run_start event');
+  const end = events.find((e): e is RunEndEvent => e.type === 'run_end');
+  const responses: ChatCompletion[] = events.filter((e): e is LlmResponseEvent => e.type === 'llm_response').map((e) => e.response);
+  const ends = new Map(events.filter((e): e is ToolEndEvent => e.type === 'tool_end' && e.invoked).map((e) => [e.callId, e]));
+  const invocations = events.filter((e): e is ToolStartEvent => e.type === 'tool_start').map((s) => ({ start: s, end: ends.get(s.callId) }));
+
+  const cancel = new AbortController();
+  const deadline = new AbortController();
+  // Where the recording stops early, the replay is stopped the same way at the same point.
+  const stopHere = (): Error => {
+    if (end?.result.stoppedReason === 'cancelled') cancel.abort(abortError());
+    else if (end?.result.stoppedReason === 'budget') deadline.abort(abortError());
+    return abortError();
+  };
+
+  const llm: ChatClient = {
+    chat: {
+      completions: {
+        create: async () => {
+          const next = responses.shift();
+          if (next === undefined) throw stopHere();
+          return next;
+        },
+      },
+    },
+  };
+  const tools: ToolInvoker = {
+    listTools: async (): Promise<FunctionTool[]> => start.tools,
+    invoke: async (name: string, _args?: unknown, _options?: InvokeOptions): Promise<InvokeResult> => {
+      const next = invocations.shift();
+      if (next === undefined || next.start.name !== name || next.end === undefined || next.end.aborted !== undefined) throw stopHere();
+      if (next.end.result !== undefined) return next.end.result;
+      throw Object.assign(new Error(next.end.error?.message ?? 'replayed error'), { code: next.end.error?.code ?? 'Error' });
+    },
+  };
+  const s = start.settings;
+  return runAgentWith(start.messages, {
+    llm,
+    tools,
+    model: s.model,
+    temperature: s.temperature,
+    toolChoice: s.toolChoice,
+    maxIterations: s.maxIterations,
+    maxWallclockMs: s.maxWallclockMs,
+    maxToolsPerIteration: s.maxToolsPerIteration,
+    stagnationWindow: s.stagnationWindow,
+    ...(s.toolAllowlist === null ? {} : { toolAllowlist: s.toolAllowlist }),
+    toolConcurrency: s.toolConcurrency,
+    repair: s.repair,
+    researchAfterFailures: s.researchAfterFailures,
+    maxResearchHops: s.maxResearchHops,
+    researchOnUnsure: s.researchOnUnsure,
+    researchToolPrefix: s.researchToolPrefix,
+    maxContextChars: s.maxContextChars,
+    ...(s.maxContextTokens === null ? {} : { maxContextTokens: s.maxContextTokens }),
+    maxToolOutputChars: s.maxToolOutputChars,
+    observationChars: s.observationChars,
+    llmMaxRetries: s.llmMaxRetries,
+    llmRetryBaseMs: s.llmRetryBaseMs,
+    llmRetryMaxMs: s.llmRetryMaxMs,
+    ...(s.sessionId === null ? {} : { sessionId: s.sessionId }),
+    signal: cancel.signal,
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+    ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
+  }, { deadlineSignal: deadline.signal });
+}

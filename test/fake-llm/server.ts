@@ -7,6 +7,7 @@ export type Step = ReplyStep | ErrorStep;
 
 export interface ReplyStep {
   content?: string | null;
+  /** Sent as `tool_calls` when present (an empty list too). */
   toolCalls?: Array<{ name: string; arguments: string | Record<string, unknown>; id?: string }>;
   /** @default 'tool_calls' when toolCalls is non-empty, else 'stop' */
   finishReason?: 'stop' | 'tool_calls' | 'length' | 'content_filter';
@@ -76,7 +77,7 @@ function completion(step: ReplyStep, model: string, n: number): unknown {
     model,
     choices: [{
       index: 0,
-      message: { role: 'assistant', content: step.content ?? null, refusal: null, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
+      message: { role: 'assistant', content: step.content ?? null, refusal: null, ...(step.toolCalls !== undefined ? { tool_calls: calls } : {}) },
       finish_reason: step.finishReason ?? (calls.length > 0 ? 'tool_calls' : 'stop'),
       logprobs: null,
     }],
@@ -164,7 +165,3 @@ export async function startFakeLlm(steps: Array<Step | Script> = []): Promise<Fa
   };
 }
 
-/** A tool call step: `call('exec_python', {code})`. */
-export function call(name: string, args: string | Record<string, unknown>): ReplyStep['toolCalls'] & object {
-  return [{ name, arguments: args }];
-}

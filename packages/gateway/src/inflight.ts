@@ -5,6 +5,7 @@
 export class InFlight {
   #runs = new Map<AbortController, Promise<unknown>>();
   #closing = false;
+  #drained: Promise<void> | undefined;
 
   get closing(): boolean {
     return this.#closing;
@@ -26,8 +27,13 @@ export class InFlight {
   }
 
   /** Stops admitting runs, lets those in flight finish for up to `graceMs`, then aborts the rest. */
-  async drain(graceMs: number): Promise<void> {
+  drain(graceMs: number): Promise<void> {
     this.#closing = true;
+    this.#drained ??= this.#drain(graceMs);
+    return this.#drained;
+  }
+
+  async #drain(graceMs: number): Promise<void> {
     const settled = () => Promise.allSettled([...this.#runs.values()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {

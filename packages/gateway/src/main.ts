@@ -31,7 +31,8 @@ export async function startGateway(overrides: ConfigInput = {}): Promise<Running
   // The grace period is the gateway's own; the extra seconds cover killing and cleanup.
   closeWithGrace({ delay: (config.shutdownGraceS + 5) * 1000 }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'fatal error, closing');
-    else logger.info({ signal }, 'shutting down');
+    else logger.info({ signal, inFlight: 'draining' }, 'shutting down');
+    await app.beginShutdown();
     await app.close();
   });
   return { app, config, url };

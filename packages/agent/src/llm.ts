@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
+import { scopedSignal } from './scoped-signal.js';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 
 /** The one method of an `OpenAI` client the agent calls. Replay supplies its own. */
@@ -88,8 +89,9 @@ export async function createCompletion(client: ChatClient, body: ChatCompletionC
   for (let attempt = 1; ; attempt += 1) {
     call.onAttempt(attempt);
     const started = performance.now();
+    const scoped = scopedSignal(call.signal);
     try {
-      const response = await client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 });
+      const response = await client.chat.completions.create(body, { signal: scoped.signal, maxRetries: 0 });
       return { response, attempt, latencyMs: Math.round(performance.now() - started) };
     } catch (err) {
       if (call.signal.aborted || attempt > call.policy.maxRetries || !isRetryable(err)) throw err;
@@ -97,6 +99,8 @@ export async function createCompletion(client: ChatClient, body: ChatCompletionC
       if (Date.now() + delayMs >= call.deadlineAt) throw err;
       call.onRetry({ attempt, status: errorStatus(err), error: (err as Error).message, delayMs });
       await sleep(delayMs, undefined, { signal: call.signal });
+    } finally {
+      scoped.dispose();
     }
   }
 }

@@ -4,6 +4,7 @@ import { cutText } from './context.js';
 import type { AgentEvent, GuardName, StoppedReason } from './events.js';
 import type { ResolvedSettings } from './options.js';
 import type { ToolOutcome } from './repair.js';
+import { scopedSignal } from './scoped-signal.js';
 import { StagnationDetector } from './stagnation.js';
 import { abortReason, BEFORE_TOOL_CALL, firstStop, type LoopState } from './stop-conditions.js';
 
@@ -44,7 +45,10 @@ function errorContent(message: string): string {
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   // An invoker that ignores its signal must not hold the run past its deadline.
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);
@@ -131,8 +135,9 @@ export async function runToolCalls(calls: readonly ChatCompletionMessageToolCall
     ctx.emit({ type: 'tool_start', iteration: ctx.iteration, callId: call.id, name, arguments: args });
     const started = performance.now();
     const durationMs = (): number => Math.round(performance.now() - started);
+    const scoped = scopedSignal(ctx.signal);
     try {
-      const options = { signal: ctx.signal, ...(ctx.settings.sessionId === null ? {} : { sessionId: ctx.settings.sessionId }) };
+      const options = { signal: scoped.signal, ...(ctx.settings.sessionId === null ? {} : { sessionId: ctx.settings.sessionId }) };
       const result = await raceAbort(Promise.resolve(ctx.invoker.invoke(name, parsed as Record<string, unknown>, options)), ctx.signal);
       const ok = result.data.ok !== false;
       const content = cutText(result.text, ctx.settings.maxToolOutputChars);
@@ -155,6 +160,8 @@ export async function runToolCalls(calls: readonly ChatCompletionMessageToolCall
       const content = errorContent(`${error.code}: ${cutText(error.message, ctx.settings.maxToolOutputChars)}`);
       outcomes[i] = { ...base, content, ok: false, error };
       ctx.emit({ type: 'tool_end', iteration: ctx.iteration, callId: call.id, name, ok: false, invoked: true, durationMs: durationMs(), content, error });
+    } finally {
+      scoped.dispose();
     }
   };
 

@@ -1,0 +1,65 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTranscript, replayTranscript, runAgent, type AgentResult } from '../../packages/agent/dist/index.js';
+import { harness, lastToolResult, localTools } from './helpers.js';
+
+const comparable = (r: AgentResult) => ({ ...r, durationMs: 0 });
+
+describe('JSONL transcript and offline replay', () => {
+  let tools: Awaited<ReturnType<typeof localTools>>;
+  let dir: string;
+  beforeAll(async () => {
+    tools = await localTools();
+    dir = await mkdtemp(join(tmpdir(), 'ma-replay-'));
+  });
+  afterAll(async () => {
+    await tools.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('replays a recorded repair run with the model server gone and no tools: same result', async () => {
+    const file = join(dir, 'repair.jsonl');
+    const h = await harness([
+      { status: 503, headers: { 'retry-after-ms': '20' } },
+      { toolCalls: [{ name: 'exec_python', arguments: { code: 'print(1/0)' } }] },
+      { toolCalls: [{ name: 'exec_python', arguments: '{"code": broken' }] },
+      { toolCalls: [{ name: 'exec_python', arguments: { code: 'print(10 // 3)' } }] },
+      (req) => ({ content: `answer ${lastToolResult(req.body).stdout.trim()}` }),
+    ]);
+    const recorded = await runAgent([{ role: 'user', content: 'divide' }], { ...h.options, tools: tools.invoker, transcript: file });
+    await h.close();
+    expect(recorded).toMatchObject({ stoppedReason: 'success', finalAnswer: 'answer 3' });
+
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].type).toBe('run_start');
+    expect(lines.at(-1)).toMatchObject({ type: 'run_end', result: { finalAnswer: 'answer 3' } });
+    expect(lines.filter((l) => l.type === 'llm_retry')).toHaveLength(1);
+
+    // Nothing is listening any more: a replay that touched the network would fail.
+    const events: string[] = [];
+    const replayed = await replayTranscript(file, { onEvent: (e) => void events.push(e.type) });
+    expect(comparable(replayed)).toEqual(comparable(recorded));
+    expect(events).not.toContain('llm_retry');
+    expect(readTranscript(file).filter((e) => e.type === 'repair_injected')).toHaveLength(2);
+  });
+
+  it('replays a run stopped by its deadline inside a tool: same stop, same transcript', async () => {
+    const file = join(dir, 'deadline.jsonl');
+    const h = await harness([
+      { toolCalls: [{ name: 'exec_shell', arguments: { cmd: 'echo first' } }] },
+      { toolCalls: [{ name: 'exec_python', arguments: { code: 'import time; time.sleep(20)' } }] },
+    ]);
+    const recorded = await runAgent([{ role: 'user', content: 'slow' }], { ...h.options, tools: tools.invoker, transcript: file, maxWallclockMs: 1_000 });
+    await h.close();
+    expect(recorded.stoppedReason).toBe('budget');
+    const replayed = await replayTranscript(file);
+    expect(comparable(replayed)).toEqual(comparable(recorded));
+    expect(replayed.durationMs).toBeLessThan(500);
+  });
+
+  it('rejects a transcript without a run_start', async () => {
+    await expect(replayTranscript({ text: '{"type":"run_end"}\n' })).rejects.toThrow('no run_start');
+  });
+});

@@ -4,7 +4,10 @@ import type { ToolsOptions } from './config.js';
 import { ToolError } from './errors.js';
 import { createToolRuntime, type ToolRuntime } from './runtime.js';
 
-/** Options of {@link LocalToolsInvoker}: the tools' own options plus who the calls run as. */
+/**
+ * Options of {@link LocalToolsInvoker}: the tools' own options (`sandbox` defaults to `'auto'`, as
+ * in the gateway) plus who the calls run as.
+ */
 export interface LocalToolsInvokerOptions extends ToolsOptions {
   /** Principal the calls run as (sessions are per principal). @default 'local' */
   principal?: string;
@@ -46,7 +49,8 @@ export class LocalToolsInvoker implements ToolInvoker {
   }
 
   #ready(): Promise<ToolRuntime> {
-    this.#runtime ??= createToolRuntime(this.#options);
+    // The gateway's default: isolate with bubblewrap when it can run here, so local and remote calls match.
+    this.#runtime ??= createToolRuntime({ ...this.#options, sandbox: this.#options.sandbox ?? 'auto' });
     return this.#runtime;
   }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionTool, InvokeOptions, InvokeResult, ListToolsOptions, ToolInvoker } from '../../packages/protocol/dist/index.js';
@@ -9,6 +9,8 @@ import { startFakeLlm, type FakeLlm, type Script, type Step } from '../fake-llm/
 /** The real tools in-process (real subprocesses) in a throwaway work directory. */
 export async function localTools(): Promise<{ invoker: LocalToolsInvoker; close(): Promise<void> }> {
   const workDir = await mkdtemp(join(tmpdir(), 'ma-agent-test-'));
+  // The sandbox runs code as an unprivileged uid, which must be able to enter the work directory.
+  await chmod(workDir, 0o711);
   const invoker = new LocalToolsInvoker({ workDir });
   return {
     invoker,

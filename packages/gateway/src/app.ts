@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createToolRuntime, ToolError, type ToolRuntime } from '@mini-agent/tools';
 import { Admission } from './admission.js';
 import { TokenVerifier } from './auth.js';
-import type { GatewayConfig } from './config.js';
+import { isLoopbackHost, unsandboxedRefusal, type GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { errors } from './errors.js';
 import { InFlight } from './inflight.js';
@@ -16,6 +16,7 @@ import { registerRateLimit } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { invokeRoute } from './routes/invoke.js';
 import { mcpRoute } from './routes/mcp.js';
+import { sessionsRoute } from './routes/sessions.js';
 import { metricsRoute } from './routes/metrics.js';
 import { toolsRoute } from './routes/tools.js';
 
@@ -38,7 +39,16 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
       maxOutputBytes: config.maxOutputBytes,
       workDir: config.workDir,
       research: config.research,
+      sandbox: config.sandbox,
+      limits: config.limits,
+      sessionTtlS: config.sessionTtlS,
+      ...(options.logger ? { onSandboxWarning: (message: string) => (options.logger as FastifyBaseLogger).warn(message) } : {}),
     }));
+  // `auto` may have fallen back to no isolation: that must not be served beyond this machine.
+  if (runtime.sandbox.kind === 'none' && !config.allowUnsandboxed && !isLoopbackHost(config.host)) {
+    if (options.runtime === undefined) await runtime.close();
+    throw new TypeError(unsandboxedRefusal(config.host));
+  }
   const admission = new Admission({
     maxConcurrency: config.maxConcurrency,
     maxConcurrencyPerPrincipal: config.maxConcurrencyPerPrincipal,
@@ -74,6 +84,8 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
     bodyLimit: config.bodyLimitBytes,
     // Shutdown answers with our own SHUTTING_DOWN body rather than Fastify's bare 503.
     return503OnClosing: false,
+    // Runs are drained in preClose before the listener closes; what is still connected then is idle or stuck.
+    forceCloseConnections: true,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
@@ -81,6 +93,13 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
 
   // Only JSON bodies: a browser may send text/plain cross-origin without a preflight.
   app.removeContentTypeParser('text/plain');
+  // Deeply nested JSON overflows the stack of recursive code downstream (validation, logging,
+  // hashing); no tool or protocol message needs more than a few levels.
+  app.addHook('preValidation', async (request) => {
+    if (exceedsDepth(request.body, MAX_JSON_DEPTH)) {
+      throw new errors.InvalidBody(`body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -126,6 +145,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
     await registerRateLimit(scope, ctx);
     await scope.register(toolsRoute, ctx);
     await scope.register(invokeRoute, ctx);
+    await scope.register(sessionsRoute, ctx);
     await scope.register(mcpRoute, ctx);
   });
 
@@ -140,6 +160,21 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   });
   if (options.runtime === undefined) app.addHook('onClose', async () => runtime.close());
   return app;
+}
+
+/** Deepest JSON nesting a request body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `value` nests objects/arrays deeper than `max`; iterative, so it cannot overflow itself. */
+function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 interface HttpError {

@@ -6,6 +6,10 @@ import {
   DEFAULT_MAX_TIMEOUT_S,
   DEFAULT_SHELL_ALLOW,
   DEFAULT_TIMEOUT_S,
+  DEFAULT_LIMITS,
+  DEFAULT_SESSION_TTL_S,
+  type SandboxChoice,
+  type SandboxLimits,
   DEFAULT_C7_API_BASE,
   DEFAULT_PPLX_API_BASE,
   DEFAULT_PPLX_MODEL,
@@ -20,6 +24,8 @@ export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** How long in-flight runs may go on after a shutdown signal before they are killed. */
 export const DEFAULT_SHUTDOWN_GRACE_S = 10;
+/** bubblewrap when it works here, else no isolation with a loud warning (loopback only). */
+export const DEFAULT_SANDBOX: SandboxChoice = 'auto';
 /** Runs at once: one per CPU, since exec calls are mostly CPU-bound interpreters. */
 export const DEFAULT_MAX_CONCURRENCY = availableParallelism();
 /** Calls that may wait for a run slot; past it `429 QUEUE_FULL`. */
@@ -49,6 +55,14 @@ export interface GatewayConfig {
   shutdownGraceS: number;
   /** Where workspaces live; undefined: a fresh directory in the OS temp dir. */
   workDir: string | undefined;
+  /** Isolation backend asked for. */
+  sandbox: SandboxChoice;
+  /** Serve unisolated calls on a non-loopback address anyway. */
+  allowUnsandboxed: boolean;
+  /** Per-call resource limits. */
+  limits: SandboxLimits;
+  /** Idle time after which a session and its files are deleted. */
+  sessionTtlS: number;
   /** Runs at once over all principals. */
   maxConcurrency: number;
   /** Runs at once of one principal. */
@@ -92,6 +106,16 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { env: 'MINI_AGENT_BODY_LIMIT_BYTES', flag: '--body-limit-bytes', default: String(DEFAULT_BODY_LIMIT_BYTES), description: 'Largest request body (413 beyond).' },
   { env: 'MINI_AGENT_SHUTDOWN_GRACE_S', flag: '--shutdown-grace-s', default: String(DEFAULT_SHUTDOWN_GRACE_S), description: 'On SIGTERM/SIGINT, how long in-flight runs may finish before they are killed.' },
   { env: 'MINI_AGENT_WORK_DIR', flag: '--work-dir', default: '$TMPDIR/mini-agent-<pid>', description: 'Directory for workspaces; removed on shutdown.' },
+  { env: 'MINI_AGENT_SANDBOX', flag: '--sandbox', default: DEFAULT_SANDBOX, description: '`bwrap` (fail at startup if bubblewrap cannot run, naming the fix), `none` (no isolation; loopback only), or `auto` (bwrap when it works, else none with a warning).' },
+  { env: 'MINI_AGENT_ALLOW_UNSANDBOXED', flag: '--allow-unsandboxed', default: '0', description: 'Set to 1 to serve a non-loopback address without a sandbox (otherwise startup is refused).' },
+  { env: 'MINI_AGENT_CPU_S', flag: '--cpu-s', default: String(DEFAULT_LIMITS.cpuSeconds), description: 'CPU seconds per process of a call (RLIMIT_CPU).' },
+  { env: 'MINI_AGENT_MEMORY_BYTES', flag: '--memory-bytes', default: String(DEFAULT_LIMITS.memoryBytes), description: 'Memory of a call, /tmp included (memory cgroup; RLIMIT_AS without one).' },
+  { env: 'MINI_AGENT_MAX_PROCS', flag: '--max-procs', default: String(DEFAULT_LIMITS.maxProcesses), description: 'Processes and threads of a call at once (pids cgroup; RLIMIT_NPROC without one).' },
+  { env: 'MINI_AGENT_FILE_SIZE_BYTES', flag: '--file-size-bytes', default: String(DEFAULT_LIMITS.fileSizeBytes), description: 'Largest file a call may write (RLIMIT_FSIZE).' },
+  { env: 'MINI_AGENT_OPEN_FILES', flag: '--open-files', default: String(DEFAULT_LIMITS.openFiles), description: 'Open file descriptors per process (RLIMIT_NOFILE).' },
+  { env: 'MINI_AGENT_DISK_BYTES', flag: '--disk-bytes', default: String(DEFAULT_LIMITS.diskBytes), description: 'Bytes a workspace may hold (files count 1 KiB at least); a run growing it past is killed, a session left past it refuses runs until deleted.' },
+  { env: 'MINI_AGENT_TMP_BYTES', flag: '--tmp-bytes', default: String(DEFAULT_LIMITS.tmpBytes), description: 'Size of each call\'s private /tmp (tmpfs, counted in its memory).' },
+  { env: 'MINI_AGENT_SESSION_TTL_S', flag: '--session-ttl-s', default: String(DEFAULT_SESSION_TTL_S), description: 'A session unused this long is deleted with its files.' },
   { env: 'MINI_AGENT_MAX_CONCURRENCY', flag: '--max-concurrency', default: 'the CPU count (os.availableParallelism())', description: 'Tool runs at once over all principals; more calls wait in the queue.' },
   { env: 'MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL', flag: '--max-concurrency-per-principal', default: 'half of MINI_AGENT_MAX_CONCURRENCY (rounded up) when tokens name 2+ principals, else all of it', description: 'Tool runs at once of one principal, so one agent cannot hold every slot.' },
   { env: 'MINI_AGENT_MAX_QUEUE', flag: '--max-queue', default: String(DEFAULT_MAX_QUEUE), description: 'Calls that may wait for a slot (0: none wait); past it 429 QUEUE_FULL with Retry-After. Freed slots go round-robin across principals.' },
@@ -261,7 +285,47 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     metricsToken,
     research,
     allowedOrigins,
+    ...resolveSandbox(input, host),
   };
+}
+
+const SANDBOX_CHOICES: readonly SandboxChoice[] = ['auto', 'bwrap', 'none'];
+
+function resolveSandbox(
+  input: ConfigInput,
+  host: string,
+): Pick<GatewayConfig, 'sandbox' | 'allowUnsandboxed' | 'limits' | 'sessionTtlS'> {
+  const sandbox = (input.MINI_AGENT_SANDBOX?.trim() || DEFAULT_SANDBOX) as SandboxChoice;
+  if (!SANDBOX_CHOICES.includes(sandbox)) fail('MINI_AGENT_SANDBOX', `one of ${SANDBOX_CHOICES.join(', ')}`, sandbox);
+  const flag = input.MINI_AGENT_ALLOW_UNSANDBOXED?.trim() || '0';
+  if (flag !== '0' && flag !== '1') fail('MINI_AGENT_ALLOW_UNSANDBOXED', '0 or 1', flag);
+  const allowUnsandboxed = flag === '1';
+  // `auto` falling back to none is caught when the app is built; an explicit none is caught here.
+  if (sandbox === 'none' && !allowUnsandboxed && !isLoopbackHost(host)) throw new TypeError(unsandboxedRefusal(host));
+  const int = (env: string, fallback: number, min: number) => number(input, env, fallback, { integer: true, min, max: 2 ** 50 });
+  return {
+    sandbox,
+    allowUnsandboxed,
+    limits: {
+      cpuSeconds: int('MINI_AGENT_CPU_S', DEFAULT_LIMITS.cpuSeconds, 1),
+      memoryBytes: int('MINI_AGENT_MEMORY_BYTES', DEFAULT_LIMITS.memoryBytes, 16 * 1024 * 1024),
+      maxProcesses: int('MINI_AGENT_MAX_PROCS', DEFAULT_LIMITS.maxProcesses, 4),
+      fileSizeBytes: int('MINI_AGENT_FILE_SIZE_BYTES', DEFAULT_LIMITS.fileSizeBytes, 1024),
+      openFiles: int('MINI_AGENT_OPEN_FILES', DEFAULT_LIMITS.openFiles, 16),
+      diskBytes: int('MINI_AGENT_DISK_BYTES', DEFAULT_LIMITS.diskBytes, 64 * 1024),
+      tmpBytes: int('MINI_AGENT_TMP_BYTES', DEFAULT_LIMITS.tmpBytes, 64 * 1024),
+    },
+    sessionTtlS: number(input, 'MINI_AGENT_SESSION_TTL_S', DEFAULT_SESSION_TTL_S, { min: 1, max: 30 * 24 * 3600 }),
+  };
+}
+
+/** Why an unisolated gateway may not serve `host`, and the ways out. */
+export function unsandboxedRefusal(host: string): string {
+  return (
+    `Refusing to serve ${host} without a sandbox: tool code would run unisolated for anyone who can reach it. ` +
+    'Install bubblewrap and set MINI_AGENT_SANDBOX=bwrap (or auto), bind a loopback address, ' +
+    'or set MINI_AGENT_ALLOW_UNSANDBOXED=1 if the host is isolated otherwise'
+  );
 }
 
 function list(raw: string | undefined): string[] {

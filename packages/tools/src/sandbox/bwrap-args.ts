@@ -43,7 +43,7 @@ export function hostEntry(path: string): HostEntry {
  * The bwrap arguments for one call: every namespace unshared (network included), a new session
  * so the code cannot push keystrokes into a terminal (TIOCSTI), no capabilities, an environment
  * of exactly `env`, and a file system of read-only system dirs, a private /proc, /dev and /tmp,
- * and the workspace. Nothing else of the host exists inside.
+ * and the workspace; everything else read-only. Nothing else of the host exists inside.
  */
 export function bwrapArgs(policy: BwrapPolicy, inspect: (path: string) => HostEntry = hostEntry): string[] {
   const args = ['--unshare-all', '--unshare-user'];
@@ -61,8 +61,13 @@ export function bwrapArgs(policy: BwrapPolicy, inspect: (path: string) => HostEn
   args.push(
     '--proc', '/proc',
     '--dev', '/dev',
+    '--size', String(policy.tmpBytes), '--tmpfs', '/dev/shm',
     '--size', String(policy.tmpBytes), '--tmpfs', '/tmp',
     '--bind', policy.workspace, SANDBOX_WORKSPACE,
+    // The root and /dev are bwrap's own tmpfs: writable unless remounted, so files could be
+    // planted outside the workspace (in memory, but outside every quota).
+    '--remount-ro', '/dev',
+    '--remount-ro', '/',
     '--chdir', SANDBOX_WORKSPACE,
     '--',
     ...policy.argv,

@@ -154,3 +154,42 @@ describe('MCP without tokens (loopback only)', () => {
     expect(JSON.parse(res.body)).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
   });
 });
+
+describe('MCP under the gateway limits', () => {
+  const BOB = 'tok-mcp-bob-0123456789';
+  let gw: McpTestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({
+      MINI_AGENT_TOKENS: `alice:${TOKEN},bob:${BOB}`,
+      MINI_AGENT_PRINCIPAL_TOOLS: 'bob=exec_python',
+      MINI_AGENT_MAX_CONCURRENCY: '1',
+      MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL: '1',
+      MINI_AGENT_MAX_QUEUE: '0',
+    });
+  });
+  afterAll(() => gw.close());
+
+  it('lists only the tools of a restricted principal and refuses the others as unknown', async () => {
+    const { client } = await connect(gw.url, { authorization: `Bearer ${BOB}` });
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['exec_python']);
+    await expect(client.callTool({ name: 'exec_shell', arguments: { cmd: 'echo hi' } })).rejects.toMatchObject({
+      code: -32602,
+      data: { code: 'TOOL_FORBIDDEN' },
+    });
+    await client.close();
+  });
+
+  it('answers a call the admission queue refuses with a JSON-RPC error carrying the code (nothing ran)', async () => {
+    const busy = await connect(gw.url, AUTH);
+    const long = busy.client.callTool({ name: 'exec_python', arguments: { code: 'import time\ntime.sleep(20)', timeout_s: 30 } });
+    long.catch(() => {});
+    await new Promise((r) => setTimeout(r, 400));
+    const { client } = await connect(gw.url, { authorization: `Bearer ${BOB}` });
+    await expect(client.callTool({ name: 'exec_python', arguments: { code: 'print(1)' } })).rejects.toMatchObject({
+      code: -32000,
+      data: { code: 'QUEUE_FULL', statusCode: 429 },
+    });
+    await client.close();
+    await busy.transport.close();
+  });
+});

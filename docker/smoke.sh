@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Smoke test of the container image: builds it, proves the gateway refuses to run unsandboxed under
+# a default container profile, then runs it with the documented security options and checks
+# /healthz, /tools, exec_python, no network and no view of the container's secrets from sandboxed
+# code, the image HEALTHCHECK, and a graceful stop. Uses docker, else podman (MINI_AGENT_ENGINE
+# picks). Only loopback ports are contacted. Containers are removed on exit; images are kept as
+# the build cache.
+#
+#   pnpm test:docker            (or: bash docker/smoke.sh)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+image=${MINI_AGENT_IMAGE:-mini-agent}
+node_image=docker.io/library/node:20-bookworm-slim
+run_id="mini-agent-smoke-$$"
+started=$(date +%s%N)
+
+log() { printf '[smoke] %s\n' "$*"; }
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+die() { log "FAIL: $*"; exit 1; }
+
+engine=${MINI_AGENT_ENGINE:-}
+if [[ -z $engine ]]; then
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker
+  elif command -v podman >/dev/null; then engine=podman
+  else die "neither docker nor podman is installed (Debian: apt-get install podman runc)"; fi
+fi
+log "engine: $engine ($("$engine" --version | head -n1))"
+
+# Flags this machine's podman needs: runc as the runtime, and rlimits it may set in an unprivileged
+# host. Docker needs none of them.
+engine_run=()
+engine_build=()
+if [[ $engine == podman ]]; then
+  command -v runc >/dev/null && engine_run+=(--runtime runc) && engine_build+=(--runtime runc)
+  engine_run+=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+  engine_build+=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+  # HEALTHCHECK exists only in the docker image format; the OCI format drops it.
+  engine_build+=(--format docker)
+  # Without systemd, podman cannot schedule health checks; they are run by hand below.
+  engine_run+=(--health-interval=disable)
+else
+  # Docker runs the HEALTHCHECK itself; a short interval lets the test see its verdict soon.
+  engine_run+=(--health-interval 1s)
+fi
+
+# What the documentation tells users to run with (README, compose.yaml): no capability at all,
+# no privilege gain, a seccomp profile that allows user namespaces, and /proc left unmasked so
+# bwrap can mount a fresh one for each call's PID namespace.
+security=(
+  --cap-drop ALL
+  --security-opt no-new-privileges
+  --security-opt seccomp=docker/seccomp-bwrap.json
+  --security-opt systempaths=unconfined
+  --security-opt apparmor=unconfined
+  --read-only --tmpfs /tmp:size=256m
+  --memory 1g --pids-limit 512
+)
+
+# The sandbox kind the gateway must report: bwrap wherever this tree has the backend.
+expected_sandbox=${MINI_AGENT_SMOKE_SANDBOX:-}
+if [[ -z $expected_sandbox ]]; then
+  if [[ -f packages/tools/src/sandbox/bwrap.ts ]]; then expected_sandbox=bwrap; else expected_sandbox=none; fi
+fi
+
+containers=()
+cleanup() {
+  for c in "${containers[@]}"; do "$engine" rm -f "$c" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+# --- base image --------------------------------------------------------------------------------
+t=$(date +%s%N)
+bash docker/base-image.sh "$engine" "$node_image"
+log "base image ready in $(ms_since "$t") ms"
+
+# --- build -------------------------------------------------------------------------------------
+build_args=(-f docker/Dockerfile -t "$image")
+# Behind a TLS-inspecting proxy the build must trust its CA; passed as a build secret, never kept.
+ca=${NODE_EXTRA_CA_CERTS:-}
+if [[ -n $ca && -s $ca ]]; then
+  build_args+=(--secret "id=extra_ca,src=$ca")
+  [[ $engine == docker ]] && export DOCKER_BUILDKIT=1
+fi
+t=$(date +%s%N)
+if ! "$engine" build "${engine_build[@]}" "${build_args[@]}" . >"${TMPDIR:-/tmp}/$run_id-build.log" 2>&1; then
+  tail -n 40 "${TMPDIR:-/tmp}/$run_id-build.log"
+  die "image build failed (log: ${TMPDIR:-/tmp}/$run_id-build.log)"
+fi
+build_ms=$(ms_since "$t")
+rm -f "${TMPDIR:-/tmp}/$run_id-build.log"
+size=$("$engine" image inspect "$image" --format '{{.Size}}')
+log "image $image built in $build_ms ms, $(( size / 1000000 )) MB"
+
+token="smoke-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+secret="secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+
+# --- loud refusal without the security options ----------------------------------------------------
+if [[ $expected_sandbox == bwrap ]]; then
+  t=$(date +%s%N)
+  name="$run_id-default"
+  containers+=("$name")
+  set +e
+  refusal=$(timeout 60 "$engine" run --name "$name" "${engine_run[@]}" -e "MINI_AGENT_TOKENS=smoke:$token" "$image" 2>&1)
+  rc=$?
+  set -e
+  if [[ $rc -eq 0 || $rc -eq 124 ]] || ! grep -q 'SANDBOX IS OFF' <<<"$refusal" || ! grep -q 'Refusing to serve' <<<"$refusal"; then
+    printf '%s\n' "$refusal" | tail -n 5
+    die "under the default profile the gateway should refuse to start, naming the fix (rc $rc)"
+  fi
+  log "ok   default profile: gateway refuses to serve unsandboxed, says why (rc $rc, $(ms_since "$t") ms)"
+fi
+
+# --- run with the documented options --------------------------------------------------------------
+name="$run_id-gateway"
+containers+=("$name")
+t=$(date +%s%N)
+"$engine" run -d --name "$name" "${engine_run[@]}" "${security[@]}" \
+  -p 127.0.0.1::8787 \
+  -e "MINI_AGENT_TOKENS=smoke:$token" \
+  -e "SMOKE_SECRET=$secret" \
+  "$image" >/dev/null
+port=$("$engine" port "$name" 8787/tcp | head -n1 | sed 's/.*://')
+[[ $port =~ ^[0-9]+$ ]] || die "no published port ($port)"
+url="http://127.0.0.1:$port"
+for _ in $(seq 1 150); do
+  if node -e "fetch('$url/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" 2>/dev/null; then break; fi
+  if [[ $("$engine" inspect -f '{{.State.Running}}' "$name") != true ]]; then
+    "$engine" logs "$name" 2>&1 | tail -n 20
+    die "the gateway container exited"
+  fi
+  sleep 0.2
+done
+log "gateway up at $url in $(ms_since "$t") ms"
+
+t=$(date +%s%N)
+if ! node docker/smoke-checks.mjs "$url" "$token" "$secret" "$expected_sandbox"; then
+  "$engine" logs "$name" 2>&1 | tail -n 20
+  die "checks failed"
+fi
+log "checks passed in $(ms_since "$t") ms"
+
+# The image's own HEALTHCHECK, run as the engine would.
+if [[ $engine == podman ]]; then
+  podman healthcheck run "$name" >/dev/null || die "HEALTHCHECK reports unhealthy"
+else
+  health=starting
+  for _ in $(seq 1 60); do
+    health=$(docker inspect -f '{{.State.Health.Status}}' "$name")
+    [[ $health == starting ]] || break
+    sleep 1
+  done
+  [[ $health == healthy ]] || die "HEALTHCHECK reports $health"
+fi
+log "ok   HEALTHCHECK passes"
+
+# Graceful stop: SIGTERM reaches the gateway through tini, which exits 0 well within the timeout.
+t=$(date +%s%N)
+"$engine" stop -t 20 "$name" >/dev/null
+code=$("$engine" inspect -f '{{.State.ExitCode}}' "$name")
+[[ $code == 0 ]] || { "$engine" logs "$name" 2>&1 | tail -n 5; die "the gateway exited $code on SIGTERM"; }
+log "ok   stops on SIGTERM with exit 0 in $(ms_since "$t") ms"
+
+log "smoke test passed in $(ms_since "$started") ms (build $build_ms ms, image $(( size / 1000000 )) MB, sandbox $expected_sandbox)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { gatewayCommand } from './commands/gateway.js';
 import { invokeCommand } from './commands/invoke.js';
+import { runCommand } from './commands/run.js';
 import { toolsCommand } from './commands/tools.js';
 
 const USAGE = `Usage: mini-agent <command> [options]
@@ -9,6 +10,7 @@ Commands:
   gateway   start the tools gateway (GET /tools, POST /invoke)
   tools     list the tools a gateway offers
   invoke    run one tool on a gateway: mini-agent invoke exec_python '{"code":"print(1)"}'
+  run       run the agent on a task: mini-agent run "<task>" --model <name> [--gateway URL | --local]
 
 Run \`mini-agent <command> --help\` for a command's options.`;
 
@@ -16,6 +18,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   gateway: gatewayCommand,
   tools: toolsCommand,
   invoke: invokeCommand,
+  run: runCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

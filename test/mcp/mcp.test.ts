@@ -165,6 +165,7 @@ describe('MCP under the gateway limits', () => {
       MINI_AGENT_MAX_CONCURRENCY: '1',
       MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL: '1',
       MINI_AGENT_MAX_QUEUE: '0',
+      MINI_AGENT_ALLOWED_ORIGINS: 'https://app.example.com',
     });
   });
   afterAll(() => gw.close());
@@ -191,5 +192,15 @@ describe('MCP under the gateway limits', () => {
     });
     await client.close();
     await busy.transport.close();
+  });
+
+  it('accepts the origins the operator allowed and IPv6 loopback, and nothing else', async () => {
+    const status = async (origin: string) =>
+      (await raw(gw.url, { method: 'POST', headers: { ...MCP_HEADERS, ...AUTH, origin }, body: INITIALIZE })).status;
+    expect(await status('https://app.example.com')).toBe(200);
+    expect(await status('http://[::1]:5173')).toBe(200);
+    expect(await status('http://app.example.com')).toBe(403);
+    expect(await status('https://app.example.com.evil.example')).toBe(403);
+    expect(await status('null')).toBe(403);
   });
 });

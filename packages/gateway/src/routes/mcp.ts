@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { GatewayContext } from '../context.js';
 import { checkOrigin } from '../mcp/origin.js';
@@ -41,7 +41,7 @@ export const mcpRoute: FastifyPluginAsync<GatewayContext> = async (app, ctx) => 
     }
   });
 
-  const notAllowed = async (_request: FastifyRequest, reply: import('fastify').FastifyReply) =>
+  const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.code(405).header('allow', 'POST').type('application/json').send(METHOD_NOT_ALLOWED);
   app.get('/mcp', { onRequest: originGuard, schema: { hide: true } }, notAllowed);
   app.delete('/mcp', { onRequest: originGuard, schema: { hide: true } }, notAllowed);

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from '../../packages/gateway/node_modules/pino/pino.js';
 import { buildApp, resolveConfig } from '../../packages/gateway/dist/index.js';
 
 export const TOKEN = 'tok-alice-0123456789';
@@ -26,10 +27,11 @@ export async function startGateway(env: Record<string, string> = {}, port = 0): 
     MINI_AGENT_TOKENS: `alice:${TOKEN}`,
     MINI_AGENT_WORK_DIR: workDir,
     MINI_AGENT_SHUTDOWN_GRACE_S: '0',
-    MINI_AGENT_LOG_LEVEL: 'silent',
     ...env,
   });
-  const app = await buildApp(config);
+  // TEST_GATEWAY_LOG=debug shows the gateway's own log when a test needs explaining.
+  const level = process.env.TEST_GATEWAY_LOG;
+  const app = await buildApp(config, level ? { logger: pino({ level }) } : {});
   const responses: TestGateway['responses'] = [];
   app.addHook('onResponse', async (request, reply) => {
     responses.push({ method: request.method, url: request.url, statusCode: reply.statusCode });

@@ -141,6 +141,9 @@ export class HttpToolsInvoker implements ToolInvoker {
             redirect: 'manual',
           });
           const text = await readBody(response, this.#options.maxResponseBytes);
+          // undici puts the socket back in its pool on a later turn: yielding one lets the caller's
+          // next request reuse it rather than open a second connection.
+          await new Promise((resolve) => setImmediate(resolve));
           if (response.status < 300 || response.status === 304) return { response, text, url };
           failure = errorFromAnswer(url, response, text);
           retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));

@@ -1,3 +1,4 @@
+import OpenAI from '../../packages/agent/node_modules/openai/index.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent, transcriptProblems, type AgentEvent } from '../../packages/agent/dist/index.js';
 import { validateChatRequest } from '../fake-llm/validate.js';
@@ -124,6 +125,19 @@ describe('model call retries', () => {
       const failed = await runAgent(task, h.options);
       expect(failed).toMatchObject({ stoppedReason: 'error', error: expect.stringContaining('bad request') });
       expect(h.fake.requests).toHaveLength(4);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an OpenAI instance works too, and its own retries stay off: every retry is ours and an event', async () => {
+    const h = await harness([{ status: 500, headers: { 'retry-after-ms': '10' } }, { status: 500, headers: { 'retry-after-ms': '10' } }, { content: 'ok' }]);
+    try {
+      const llm = new OpenAI({ baseURL: h.fake.baseURL, apiKey: 'sk-test', maxRetries: 5 });
+      const result = await runAgent(task, { ...h.options, llm, llmMaxRetries: 1 });
+      expect(result).toMatchObject({ stoppedReason: 'error' });
+      expect(h.fake.requests).toHaveLength(2);
+      expect(h.events.filter((e) => e.type === 'llm_retry')).toHaveLength(1);
     } finally {
       await h.close();
     }

@@ -1,4 +1,6 @@
 export { runAgent } from './run-agent.js';
+/** The messages `runAgent` takes and returns: OpenAI chat messages. */
+export type { ChatCompletionMessageParam as ChatMessage } from 'openai/resources/chat/completions';
 export * from './options.js';
 export type * from './events.js';
 export { canonicalJson } from './canonical-json.js';

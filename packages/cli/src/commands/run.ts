@@ -18,7 +18,8 @@ OpenAI-compatible chat API: OpenAI, a LiteLLM proxy, vLLM, Ollama.
 Environment: OPENAI_API_KEY (required unless the server needs none), OPENAI_BASE_URL (default
 ${DEFAULT_OPENAI_BASE_URL}).
 Exit status: 0 the model answered, 3 the run stopped otherwise (max_iterations, budget,
-stagnation, error, cancelled), 1 the gateway could not be used, 2 bad usage.
+stagnation, cancelled, or error: the model API or the gateway failed), 2 bad usage.
+Ctrl-C cancels the run; its result is still printed.
 
   --model <name>            model name sent to the API (required)
   --max-iterations <n>      model turns at most. Default: 8

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Where cgroup file systems are mounted on every mainstream distribution. */
@@ -59,6 +59,7 @@ async function setupV1(mount: string, paths: Map<string, string>, name: string):
     const root = join(mount, controller);
     if (own === undefined || !existsSync(join(root, 'cgroup.procs'))) continue;
     const dir = join(root, own, name);
+    await reapStale(dirname(dir));
     await mkdir(dir, { recursive: true });
     dirs[controller] = dir;
   }
@@ -72,6 +73,7 @@ async function setupV2(mount: string, own: string, name: string): Promise<Cgroup
   const wanted = ['pids', 'memory'].filter((c) => available.includes(c));
   if (wanted.length === 0) return { reason: `neither pids nor memory is delegated to ${base}` };
   const dir = join(base, name);
+  await reapStale(base);
   await mkdir(dir, { recursive: true });
   const enable = wanted.map((c) => `+${c}`).join(' ');
   try {
@@ -87,6 +89,23 @@ async function setupV2(mount: string, own: string, name: string): Promise<Cgroup
   }
   await writeFile(join(dir, 'cgroup.subtree_control'), enable);
   return { version: 2, pids: wanted.includes('pids') ? dir : undefined, memory: wanted.includes('memory') ? dir : undefined };
+}
+
+/**
+ * Removes the empty groups a gateway that died without closing left behind (`mini-agent-<pid>`
+ * of a pid that no longer exists), so crashed processes do not leak cgroup directories forever.
+ */
+async function reapStale(parent: string): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = /^mini-agent-(\d+)$/.exec(name)?.[1];
+    if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
+    const dir = join(parent, name);
+    for (const child of await readdir(dir).catch(() => [] as string[])) {
+      if (child.startsWith('call-')) await rmdir(join(dir, child)).catch(() => {});
+    }
+    await rmdir(dir).catch(() => {});
+  }
 }
 
 let counter = 0;

@@ -18,6 +18,8 @@ const FLOOD_RETRY_MS = 5;
 const GOOD_P99_BOUND_MS = Number(process.env.LOAD_GOOD_P99_BOUND_MS ?? 3000);
 // The good principal alone first, for a baseline of its latency.
 const BASELINE_S = 3;
+// Per principal per minute: the flood meets it part way through; 0 leaves admission alone against it.
+const RATE_LIMIT = Number(process.env.LOAD_RATE_LIMIT ?? 6000);
 const RSS_BOUND_BYTES = 300 * 1024 * 1024;
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 
@@ -76,7 +78,7 @@ describe('load: one gateway, a flooding principal and a well-behaved one', () =>
       MINI_AGENT_MAX_QUEUE: '16',
       MINI_AGENT_QUEUE_TIMEOUT_S: '5',
       // High enough that the good principal never meets it; the flood does, part way through.
-      MINI_AGENT_RATE_LIMIT: '6000',
+      MINI_AGENT_RATE_LIMIT: String(RATE_LIMIT),
       MINI_AGENT_LOG_LEVEL: 'info',
     });
     const url = new URL(gateway.url);
@@ -182,7 +184,7 @@ describe('load: one gateway, a flooding principal and a well-behaved one', () =>
       sandbox: gateway.sandbox,
       duration_s: Number(elapsedS.toFixed(1)),
       clients: { flood: FLOOD_CLIENTS, good: GOOD_CLIENTS },
-      settings: { max_concurrency: MAX_CONCURRENCY, max_concurrency_per_principal: Math.ceil(MAX_CONCURRENCY / 2), max_queue: 16, queue_timeout_s: 5, rate_limit_per_min: 6000 },
+      settings: { max_concurrency: MAX_CONCURRENCY, max_concurrency_per_principal: Math.ceil(MAX_CONCURRENCY / 2), max_queue: 16, queue_timeout_s: 5, rate_limit_per_min: RATE_LIMIT },
       good_alone: {
         requests: baseline.length,
         ok_200: baselineMs.length,

@@ -48,7 +48,7 @@ export interface ToolsOptions {
   python?: string;
   /** Commands `exec_shell` may run. @default DEFAULT_SHELL_ALLOW */
   shellAllow?: readonly string[];
-  /** Isolation backend. @default 'none' (the gateway passes its own choice, `auto` by default) */
+  /** Isolation backend: `auto` uses bubblewrap when its startup trial passes, else none with a warning. @default 'auto' */
   sandbox?: SandboxChoice;
   /** Told why `auto` fell back to `none`, once at startup. @default a warning on stderr */
   onSandboxWarning?: (message: string) => void;

@@ -38,7 +38,7 @@ export async function createToolRuntime(options: ToolsOptions = {}): Promise<Too
   const allowlist = new CommandAllowlist(options.shellAllow ?? DEFAULT_SHELL_ALLOW);
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...options.limits });
   const workDir = options.workDir ?? defaultWorkDir();
-  const sandbox: Sandbox = await selectSandbox(options.sandbox ?? 'none', {
+  const sandbox: Sandbox = await selectSandbox(options.sandbox ?? 'auto', {
     python,
     workDir,
     uid: options.sandboxUid ?? DEFAULT_SANDBOX_UID,

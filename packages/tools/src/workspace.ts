@@ -102,7 +102,7 @@ export class WorkspaceManager {
    * The persistent workspace of `principal`'s session `sessionId`, once no other call holds it.
    * Two principals using the same id get different directories. The id must already be validated
    * against SESSION_ID_PATTERN.
-   * @throws ToolError INVALID_SESSION when the session holds more than its quota.
+   * @throws ToolError SESSION_OVER_QUOTA when the session holds more than its quota.
    */
   async session(principal: string, sessionId: string): Promise<Workspace> {
     await this.#ensureRoot();
@@ -128,7 +128,7 @@ export class WorkspaceManager {
     try {
       if (s.bytes > this.#quota) {
         throw new ToolError(
-          'INVALID_SESSION',
+          'SESSION_OVER_QUOTA',
           `session \`${sessionId}\` holds ${s.bytes} bytes, over its quota of ${this.#quota}; ` +
             `DELETE /sessions/${sessionId} to start it again`,
         );

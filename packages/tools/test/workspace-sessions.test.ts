@@ -88,7 +88,8 @@ describe('WorkspaceManager sessions', () => {
     await w.release();
     const refused = await ws.session('alice', 'q').catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(ToolError);
-    expect((refused as ToolError).code).toBe('INVALID_SESSION');
+    expect((refused as ToolError).code).toBe('SESSION_OVER_QUOTA');
+    expect((refused as ToolError).statusCode).toBe(409);
     expect((refused as ToolError).message).toMatch(/over its quota of 65536.*DELETE \/sessions\/q/);
     expect(await ws.deleteSession('alice', 'q')).toBe(true);
     expect(await ws.deleteSession('alice', 'q')).toBe(false);

@@ -28,7 +28,7 @@ export function networkErrorCode(err: unknown): string | undefined {
     const inner = (current as { errors?: unknown }).errors;
     if (Array.isArray(inner) && inner.length > 0) {
       const codes = inner.map(networkErrorCode);
-      return codes.every((c) => c !== undefined && PRE_SEND_CODES.has(c)) ? codes[0] : codes.find((c) => c !== undefined);
+      return codes.every((c) => c !== undefined && PRE_SEND_CODES.has(c)) ? codes[0] : codes.find((c) => c === undefined || !PRE_SEND_CODES.has(c)) ?? 'UNKNOWN';
     }
     current = (current as { cause?: unknown }).cause;
   }
@@ -53,6 +53,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (value === null) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Only an HTTP-date (it names a weekday and month); Date.parse would also take "-1" as a year.
+  if (!/[a-z]/i.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

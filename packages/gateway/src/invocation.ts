@@ -60,7 +60,8 @@ export async function invokeTool(ctx: GatewayContext, call: Invocation): Promise
   let runStarted = 0;
   try {
     checkAllowed(ctx, call.principal, call.name);
-    release = await ctx.admission.acquire(call.principal, controller.signal);
+    // An unknown name fails at once in the registry; it need not wait for a slot to learn that.
+    if (toolLabel !== UNKNOWN_TOOL) release = await ctx.admission.acquire(call.principal, controller.signal);
     runStarted = performance.now();
     const result = await ctx.inflight.track(controller, () =>
       ctx.runtime.registry.invoke(call.name, call.args, {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { Admission, type AdmissionOptions, type Release } from '../src/admission.js';
+import { DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT_S, DEFAULT_RATE_LIMIT_PER_MINUTE, resolveConfig } from '../src/config.js';
 
 const never = new AbortController().signal;
 
@@ -170,5 +172,44 @@ describe('Admission', () => {
   it('rejects unusable limits', () => {
     expect(() => admission({ maxConcurrency: 0 })).toThrow(/`maxConcurrency` to be a number >= 1/);
     expect(() => admission({ maxQueue: Number.NaN })).toThrow(/`maxQueue`/);
+  });
+});
+
+describe('admission settings', () => {
+  const two = { MINI_AGENT_TOKENS: 'alice:alice-token-0123456789,bob:bob-token-0123456789' };
+
+  it('defaults to one run per CPU, a bounded queue, and half the slots per principal when there are several', () => {
+    const one = resolveConfig({});
+    expect(one.maxConcurrency).toBe(availableParallelism());
+    expect(one.maxConcurrencyPerPrincipal).toBe(one.maxConcurrency);
+    expect(one.maxQueue).toBe(DEFAULT_MAX_QUEUE);
+    expect(one.queueTimeoutS).toBe(DEFAULT_QUEUE_TIMEOUT_S);
+    expect(one.rateLimitPerMinute).toBe(DEFAULT_RATE_LIMIT_PER_MINUTE);
+    expect(one.principalTools.size).toBe(0);
+    expect(one.metricsToken).toBeUndefined();
+    const shared = resolveConfig({ ...two, MINI_AGENT_MAX_CONCURRENCY: '5' });
+    expect(shared.maxConcurrencyPerPrincipal).toBe(3);
+  });
+
+  it('parses per-principal tools, and keeps plain `principal:token` lists working', () => {
+    const c = resolveConfig({ ...two, MINI_AGENT_PRINCIPAL_TOOLS: 'alice=exec_python; bob=exec_python+exec_shell' });
+    expect([...c.principalTools.get('alice')!]).toEqual(['exec_python']);
+    expect([...c.principalTools.get('bob')!]).toEqual(['exec_python', 'exec_shell']);
+    expect(c.tokens.get('alice-token-0123456789')).toBe('alice');
+  });
+
+  it.each([
+    ['MINI_AGENT_MAX_CONCURRENCY', '0', /`MINI_AGENT_MAX_CONCURRENCY` to be an integer from 1/],
+    ['MINI_AGENT_MAX_QUEUE', '-1', /`MINI_AGENT_MAX_QUEUE` to be an integer from 0/],
+    ['MINI_AGENT_QUEUE_TIMEOUT_S', '0', /`MINI_AGENT_QUEUE_TIMEOUT_S` to be a number from 0.1/],
+    ['MINI_AGENT_RATE_LIMIT', 'lots', /`MINI_AGENT_RATE_LIMIT` to be an integer/],
+    ['MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL', '99', /`MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL` to be an integer from 1 to 2/],
+    ['MINI_AGENT_PRINCIPAL_TOOLS', 'alice', /`MINI_AGENT_PRINCIPAL_TOOLS` to be `principal=tool\+tool` entries/],
+    ['MINI_AGENT_PRINCIPAL_TOOLS', 'alice=exec python', /`MINI_AGENT_PRINCIPAL_TOOLS` to be/],
+    ['MINI_AGENT_PRINCIPAL_TOOLS', 'alice=exec_python;alice=exec_shell', /each principal once/],
+    ['MINI_AGENT_PRINCIPAL_TOOLS', 'mallory=exec_python', /principals named by the tokens, got `mallory`/],
+    ['MINI_AGENT_METRICS_TOKEN', 'short', /`MINI_AGENT_METRICS_TOKEN` to be a token of at least 16 characters/],
+  ])('rejects %s=%s', (env, value, message) => {
+    expect(() => resolveConfig({ ...two, MINI_AGENT_MAX_CONCURRENCY: '2', [env]: value })).toThrow(message);
   });
 });

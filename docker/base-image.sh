@@ -34,6 +34,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 if ! command -v debootstrap >/dev/null; then
   log "installing debootstrap"
+  apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
 fi
 command -v npm >/dev/null || { log "npm is needed to fetch the Node binary"; exit 1; }

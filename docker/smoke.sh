@@ -2,7 +2,7 @@
 # Smoke test of the container image: builds it, proves the gateway refuses to run unsandboxed under
 # a default container profile, then runs it with the documented security options and checks
 # /healthz, /tools, exec_python, no network and no view of the container's secrets from sandboxed
-# code, the image HEALTHCHECK, and a graceful stop. Uses docker, else podman (MINI_AGENT_ENGINE
+# code, the image HEALTHCHECK, `mini-agent run` from the same image, and a graceful stop. Uses docker, else podman (MINI_AGENT_ENGINE
 # picks). Only loopback ports are contacted. Containers are removed on exit; images are kept as
 # the build cache.
 #
@@ -24,6 +24,10 @@ engine=${MINI_AGENT_ENGINE:-}
 if [[ -z $engine ]]; then
   if command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker
   elif command -v podman >/dev/null; then engine=podman
+  elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "neither docker nor podman found: installing podman and runc from Debian"
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc >/dev/null
+    engine=podman
   else die "neither docker nor podman is installed (Debian: apt-get install podman runc)"; fi
 fi
 log "engine: $engine ($("$engine" --version | head -n1))"
@@ -65,8 +69,10 @@ if [[ -z $expected_sandbox ]]; then
 fi
 
 containers=()
+# Latest first: containers sharing the gateway's network namespace must go before it.
+remove() { "$engine" kill "$1" >/dev/null 2>&1 || true; "$engine" rm -f "$1" >/dev/null 2>&1 || true; }
 cleanup() {
-  for c in "${containers[@]}"; do "$engine" rm -f "$c" >/dev/null 2>&1 || true; done
+  for (( i = ${#containers[@]} - 1; i >= 0; i-- )); do remove "${containers[i]}"; done
 }
 trap cleanup EXIT
 
@@ -87,7 +93,7 @@ log "base image ready in $(ms_since "$t") ms"
 # --- build -------------------------------------------------------------------------------------
 build_args=(-f docker/Dockerfile -t "$image")
 # Behind a TLS-inspecting proxy the build must trust its CA; passed as a build secret, never kept.
-ca=${NODE_EXTRA_CA_CERTS:-}
+ca=${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-}}
 if [[ -n $ca && -s $ca ]]; then
   build_args+=(--secret "id=extra_ca,src=$ca")
   [[ $engine == docker ]] && export DOCKER_BUILDKIT=1
@@ -163,6 +169,34 @@ else
   [[ $health == healthy ]] || die "HEALTHCHECK reports $health"
 fi
 log "ok   HEALTHCHECK passes"
+
+# The example agent of compose.yaml: `mini-agent run` from the same image against the gateway.
+# A scripted model stands in for a real one; both share the gateway container's network
+# namespace, so every connection stays on that namespace's loopback.
+t=$(date +%s%N)
+llm="$run_id-llm"
+containers+=("$llm")
+"$engine" run -d --name "$llm" "${engine_run[@]}" --network "container:$name" \
+  --cap-drop ALL --security-opt no-new-privileges --read-only \
+  -v "$PWD/docker/smoke-fake-llm.mjs:/smoke/fake-llm.mjs:ro" \
+  --entrypoint node "$image" /smoke/fake-llm.mjs 9999 >/dev/null
+agent="$run_id-agent"
+containers+=("$agent")
+set +e
+answer=$(timeout 120 "$engine" run --name "$agent" "${engine_run[@]}" --network "container:$name" \
+  --cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs /tmp:size=16m \
+  -e MINI_AGENT_GATEWAY=http://127.0.0.1:8787 -e "MINI_AGENT_TOKEN=$token" \
+  -e OPENAI_BASE_URL=http://127.0.0.1:9999/v1 -e OPENAI_API_KEY=smoke \
+  "$image" run --model smoke "Compute 2**100 with Python." 2>&1)
+rc=$?
+set -e
+if [[ $rc -ne 0 ]] || ! grep -q '1267650600228229401496703205376' <<<"$answer"; then
+  printf '%s\n' "$answer" | tail -n 20
+  die "mini-agent run in the image did not finish with the tool's answer (rc $rc)"
+fi
+log "ok   mini-agent run (agent image) used exec_python through the gateway and answered in $(ms_since "$t") ms"
+remove "$agent"
+remove "$llm"
 
 # Graceful stop: SIGTERM reaches the gateway through tini, which exits 0 well within the timeout.
 t=$(date +%s%N)

@@ -1,5 +1,8 @@
 import type { CallerErrorCode, ErrorCode } from '@mini-agent/protocol';
 
+// A registered symbol is shared by every copy of the package a program ends up loading.
+const MARKER = Symbol.for('@mini-agent/client.ToolsHttpError');
+
 /** The gateway's code, one the client gives when no answer carried one, or `HTTP_<status>` for a foreign error body. */
 export type ToolsHttpErrorCode = ErrorCode | CallerErrorCode | (string & {});
 
@@ -23,6 +26,7 @@ export interface ToolsHttpErrorInit {
  */
 export class ToolsHttpError extends Error {
   override readonly name = 'ToolsHttpError';
+  private readonly [MARKER] = true;
   readonly url: string;
   readonly code: ToolsHttpErrorCode;
   readonly statusCode: number | undefined;
@@ -39,7 +43,8 @@ export class ToolsHttpError extends Error {
     this.isRetryable = init.isRetryable ?? false;
   }
 
+  /** True for a `ToolsHttpError` from any copy of this package (`instanceof` fails across duplicates). */
   static isInstance(value: unknown): value is ToolsHttpError {
-    return value instanceof ToolsHttpError;
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
   }
 }

@@ -42,6 +42,7 @@ async function failure(promise: Promise<unknown>): Promise<ToolsHttpError> {
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(ToolsHttpError);
+  expect(ToolsHttpError.isInstance(err)).toBe(true);
   return err as ToolsHttpError;
 }
 
@@ -121,6 +122,12 @@ describe('what the client sends', () => {
     });
     expect(seen[1]).toMatchObject({ body: '{"name":"exec_python"}' });
     expect(seen[1]!.headers['x-session-id']).toBe('other');
+  });
+
+  it('isInstance recognises only ToolsHttpErrors', () => {
+    expect(ToolsHttpError.isInstance(new ToolsHttpError({ url: 'http://x/', code: 'TIMEOUT', message: 'm' }))).toBe(true);
+    expect(ToolsHttpError.isInstance(Object.assign(new Error('m'), { code: 'TIMEOUT', url: 'http://x/' }))).toBe(false);
+    expect(ToolsHttpError.isInstance(null)).toBe(false);
   });
 
   it('rejects unusable options with a TypeError naming them', () => {

@@ -12,13 +12,18 @@ async function refusal(promise: Promise<unknown>): Promise<ToolsHttpError> {
   throw new Error('expected the call to be refused');
 }
 
+const BOB_TOKEN = 'tok-bob-9876543210';
 const QUEUE_FULL = JSON.stringify({ statusCode: 429, code: 'QUEUE_FULL', error: 'Too Many Requests', message: 'the queue is full' });
 
 describe('HttpToolsInvoker against a real gateway', () => {
   let gateway: TestGateway;
   let client: HttpToolsInvoker;
   beforeAll(async () => {
-    gateway = await startGateway({ MINI_AGENT_BODY_LIMIT_BYTES: String(64 * 1024) });
+    gateway = await startGateway({
+      MINI_AGENT_BODY_LIMIT_BYTES: String(64 * 1024),
+      MINI_AGENT_TOKENS: `alice:${TOKEN},bob:${BOB_TOKEN}`,
+      MINI_AGENT_PRINCIPAL_TOOLS: 'bob=exec_python',
+    });
     client = new HttpToolsInvoker(gateway.url, { token: TOKEN });
   });
   afterAll(() => gateway.close());
@@ -40,6 +45,13 @@ describe('HttpToolsInvoker against a real gateway', () => {
       expect(err.message).not.toContain('wrong-token');
     }
     expect((await refusal(new HttpToolsInvoker(gateway.url).listTools())).code).toBe('UNAUTHORIZED');
+  });
+
+  it('maps 403 TOOL_FORBIDDEN for a tool hidden from this principal', async () => {
+    const bob = new HttpToolsInvoker(gateway.url, { token: BOB_TOKEN });
+    expect((await bob.listTools()).map((t) => t.function.name)).toEqual(['exec_python']);
+    const err = await refusal(bob.invoke('exec_shell', { cmd: 'ls' }));
+    expect(err).toMatchObject({ statusCode: 403, code: 'TOOL_FORBIDDEN', isRetryable: false });
   });
 
   it.each([

@@ -117,6 +117,17 @@ print(rc, os.strerror(ctypes.get_errno()) if rc == -1 else "")
 check('seccomp profile refuses keyctl', seccomp.json?.data?.stdout?.startsWith('-1 Operation not permitted') === true,
   (seccomp.json?.data?.stdout ?? seccomp.text).trim());
 
+// The seccomp profile allows unshare for bwrap; the sandboxed code itself must not get a user
+// namespace (bwrap --disable-userns), or mount and the rest would be open to it.
+const userns = await python(`
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+rc = libc.unshare(0x10000000)
+print(rc, os.strerror(ctypes.get_errno()) if rc == -1 else "created")
+`);
+check('sandboxed code cannot create a user namespace', userns.json?.data?.stdout?.startsWith('-1 ') === true,
+  (userns.json?.data?.stdout ?? userns.text).trim());
+
 if (failures.length > 0) {
   console.error(`smoke checks: ${failures.length} failed: ${failures.join('; ')}`);
   process.exit(1);

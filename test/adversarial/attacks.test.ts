@@ -56,7 +56,7 @@ function findDir(root: string, name: string, depth = 3): string | undefined {
     return undefined;
   }
   for (const entry of entries) {
-    if (entry === name) return join(root, entry);
+    if (entry === name || entry.startsWith(`${name}-`)) return join(root, entry);
     if (depth > 0) {
       const found = findDir(join(root, entry), name, depth - 1);
       if (found) return found;

@@ -43,3 +43,16 @@ describe('sandbox selection at startup', () => {
     await app.close();
   });
 });
+
+describe('several runtimes in one process', () => {
+  it('keeps serving on one gateway after another in the same process closed', async () => {
+    const a = await buildApp(resolveConfig({ MINI_AGENT_WORK_DIR: join(base, 'a') }));
+    const b = await buildApp(resolveConfig({ MINI_AGENT_WORK_DIR: join(base, 'b') }));
+    expect((await b.inject({ url: '/healthz' })).json().sandbox).toBe('bwrap');
+    await b.close();
+    const res = await a.inject({ method: 'POST', url: '/invoke', payload: { name: 'exec_python', arguments: { code: 'print(7)' } } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toMatchObject({ ok: true, stdout: '7\n' });
+    await a.close();
+  });
+});

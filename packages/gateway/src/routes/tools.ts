@@ -28,7 +28,8 @@ export const toolsRoute: FastifyPluginAsyncTypebox<GatewayContext> = async (app,
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
-        return reply.code(304).send(null);
+        // No body at all: a 304 with content-length makes fetch drop the kept-alive connection.
+        return reply.code(304).send(undefined as never);
       }
       // The pre-serialized body: the same bytes the ETag was computed from.
       return reply.type('application/json; charset=utf-8').serializer((s: string) => s).send(body as never);

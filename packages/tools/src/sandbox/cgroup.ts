@@ -92,13 +92,13 @@ async function setupV2(mount: string, own: string, name: string): Promise<Cgroup
 }
 
 /**
- * Removes the empty groups a gateway that died without closing left behind (`mini-agent-<pid>`
+ * Removes the empty groups a gateway that died without closing left behind (`mini-agent-<pid>-<n>`
  * of a pid that no longer exists), so crashed processes do not leak cgroup directories forever.
  */
 async function reapStale(parent: string): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[]);
   for (const name of names) {
-    const pid = /^mini-agent-(\d+)$/.exec(name)?.[1];
+    const pid = /^mini-agent-(\d+)(?:-\d+)?$/.exec(name)?.[1];
     if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
     const dir = join(parent, name);
     for (const child of await readdir(dir).catch(() => [] as string[])) {

@@ -22,6 +22,8 @@ export interface SelectSandboxOptions {
  * bwrap when it works and otherwise `none`, warning loudly; `none` is taken as asked.
  * @throws TypeError when `bwrap` was asked for and cannot run here.
  */
+let runtimes = 0;
+
 export async function selectSandbox(choice: SandboxChoice, options: SelectSandboxOptions): Promise<Sandbox> {
   if (choice === 'none') return new NoSandbox();
   if (choice !== 'auto' && choice !== 'bwrap') {
@@ -30,7 +32,8 @@ export async function selectSandbox(choice: SandboxChoice, options: SelectSandbo
   const probe = await probeBwrap({
     uid: options.uid,
     readOnly: extraReadOnly([...options.python.prefixes, dirname(options.python.executable)]),
-    cgroupName: `mini-agent-${process.pid}`,
+    // One group per runtime: closing one runtime must not pull the cgroup from under another.
+    cgroupName: `mini-agent-${process.pid}-${++runtimes}`,
     trial: (sandbox) => trial(sandbox, options),
   });
   if (probe.ok) {

@@ -15,9 +15,11 @@ if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(baseUrl)) {
 }
 
 const failures = [];
+let passed = 0;
 const check = (name, ok, detail = '') => {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
-  if (!ok) failures.push(name);
+  if (ok) passed += 1;
+  else failures.push(name);
 };
 
 async function request(path, { auth = true, body } = {}) {
@@ -128,7 +130,8 @@ print(rc, os.strerror(ctypes.get_errno()) if rc == -1 else "created")
 check('sandboxed code cannot create a user namespace', userns.json?.data?.stdout?.startsWith('-1 ') === true,
   (userns.json?.data?.stdout ?? userns.text).trim());
 
+console.log(`checks: ${passed} passed, ${failures.length} failed`);
 if (failures.length > 0) {
-  console.error(`smoke checks: ${failures.length} failed: ${failures.join('; ')}`);
+  console.error(`failed: ${failures.join('; ')}`);
   process.exit(1);
 }

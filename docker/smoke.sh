@@ -16,9 +16,12 @@ node_image=docker.io/library/node:20-bookworm-slim
 run_id="mini-agent-smoke-$$"
 started=$(date +%s%N)
 
+passed=0
 log() { printf '[smoke] %s\n' "$*"; }
+ok() { log "ok   $*"; passed=$(( passed + 1 )); }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-die() { log "FAIL: $*"; exit 1; }
+# The last line is a plain count, the closing line CI reads.
+die() { log "FAIL: $*"; printf 'smoke: %d passed, 1 failed\n' "$passed"; exit 1; }
 
 engine=${MINI_AGENT_ENGINE:-}
 if [[ -z $engine ]]; then
@@ -124,7 +127,7 @@ if [[ $expected_sandbox == bwrap ]]; then
     printf '%s\n' "$refusal" | tail -n 5
     die "under the default profile the gateway should refuse to start, naming the fix (rc $rc)"
   fi
-  log "ok   default profile: gateway refuses to serve unsandboxed, says why (rc $rc, $(ms_since "$t") ms)"
+  ok "default profile: gateway refuses to serve unsandboxed, says why (rc $rc, $(ms_since "$t") ms)"
 fi
 
 # --- run with the documented options --------------------------------------------------------------
@@ -150,10 +153,15 @@ done
 log "gateway up at $url in $(ms_since "$t") ms"
 
 t=$(date +%s%N)
-if ! node docker/smoke-checks.mjs "$url" "$token" "$secret" "$expected_sandbox"; then
+checks_out="${TMPDIR:-/tmp}/$run_id-checks.txt"
+if ! node docker/smoke-checks.mjs "$url" "$token" "$secret" "$expected_sandbox" | tee "$checks_out"; then
   "$engine" logs "$name" 2>&1 | tail -n 20
+  passed=$(( passed + $(sed -n 's/^checks: \([0-9]*\) passed.*/\1/p' "$checks_out" | tail -n1) ))
+  rm -f "$checks_out"
   die "checks failed"
 fi
+passed=$(( passed + $(sed -n 's/^checks: \([0-9]*\) passed.*/\1/p' "$checks_out" | tail -n1) ))
+rm -f "$checks_out"
 log "checks passed in $(ms_since "$t") ms"
 
 # The image's own HEALTHCHECK, run as the engine would.
@@ -168,7 +176,7 @@ else
   done
   [[ $health == healthy ]] || die "HEALTHCHECK reports $health"
 fi
-log "ok   HEALTHCHECK passes"
+ok "HEALTHCHECK passes"
 
 # The example agent of compose.yaml: `mini-agent run` from the same image against the gateway.
 # A scripted model stands in for a real one; both share the gateway container's network
@@ -194,7 +202,7 @@ if [[ $rc -ne 0 ]] || ! grep -q '1267650600228229401496703205376' <<<"$answer"; 
   printf '%s\n' "$answer" | tail -n 20
   die "mini-agent run in the image did not finish with the tool's answer (rc $rc)"
 fi
-log "ok   mini-agent run (agent image) used exec_python through the gateway and answered in $(ms_since "$t") ms"
+ok "mini-agent run (agent image) used exec_python through the gateway and answered in $(ms_since "$t") ms"
 remove "$agent"
 remove "$llm"
 
@@ -204,6 +212,7 @@ t=$(date +%s%N)
 "$engine" stop -t 20 "$name" >/dev/null 2> >(grep -v 'systemd' >&2)
 code=$("$engine" inspect -f '{{.State.ExitCode}}' "$name")
 [[ $code == 0 ]] || { "$engine" logs "$name" 2>&1 | tail -n 5; die "the gateway exited $code on SIGTERM"; }
-log "ok   stops on SIGTERM with exit 0 in $(ms_since "$t") ms"
+ok "stops on SIGTERM with exit 0 in $(ms_since "$t") ms"
 
 log "smoke test passed in $(ms_since "$started") ms (build $build_ms ms, image $(( size / 1000000 )) MB, sandbox $expected_sandbox)"
+printf 'smoke: %d passed, 0 failed\n' "$passed"

@@ -2,11 +2,15 @@
 # Smoke test of the container image: builds it, proves the gateway refuses to run unsandboxed under
 # a default container profile, then runs it with the documented security options and checks
 # /healthz, /tools, exec_python, no network and no view of the container's secrets from sandboxed
-# code, the image HEALTHCHECK, `mini-agent run` from the same image, and a graceful stop. Uses docker, else podman (MINI_AGENT_ENGINE
+# code, the image HEALTHCHECK, `mini-agent run` from the same image, a graceful stop, and the
+# gateway of docker/compose.yaml. Uses docker, else podman (MINI_AGENT_ENGINE
 # picks). Only loopback ports are contacted. Containers are removed on exit; images are kept as
 # the build cache.
 #
 #   pnpm test:docker            (or: bash docker/smoke.sh)
+#
+# The compose phase uses `docker compose` with docker, else podman-compose (installed with apt
+# when missing and root).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -72,10 +76,19 @@ if [[ -z $expected_sandbox ]]; then
 fi
 
 containers=()
+compose=()
+compose_files=()
 # Latest first: containers sharing the gateway's network namespace must go before it.
 remove() { "$engine" kill "$1" >/dev/null 2>&1 || true; "$engine" rm -f "$1" >/dev/null 2>&1 || true; }
+compose_down() {
+  (cd docker && MINI_AGENT_TOKEN=x "${compose[@]}" -p "$run_id" "${compose_files[@]}" down -t 20 >/dev/null 2>&1) || true
+  # podman-compose 1.0.3 leaves the project network behind.
+  "$engine" network rm "${run_id}_default" >/dev/null 2>&1 || true
+}
 cleanup() {
   for (( i = ${#containers[@]} - 1; i >= 0; i-- )); do remove "${containers[i]}"; done
+  if [[ ${#compose_files[@]} -gt 0 ]]; then compose_down; fi
+  rm -f "${TMPDIR:-/tmp}/$run_id-compose-override.yaml"
 }
 trap cleanup EXIT
 
@@ -213,6 +226,47 @@ t=$(date +%s%N)
 code=$("$engine" inspect -f '{{.State.ExitCode}}' "$name")
 [[ $code == 0 ]] || { "$engine" logs "$name" 2>&1 | tail -n 5; die "the gateway exited $code on SIGTERM"; }
 ok "stops on SIGTERM with exit 0 in $(ms_since "$t") ms"
+
+# --- compose.yaml, as the README runs it ------------------------------------------------------------
+if [[ $engine == docker ]] && docker compose version >/dev/null 2>&1; then compose=(docker compose)
+elif command -v podman-compose >/dev/null; then compose=(podman-compose)
+elif [[ $engine == podman && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  log "installing podman-compose from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman-compose >/dev/null || apt-get update -q >/dev/null
+  command -v podman-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman-compose >/dev/null
+  compose=(podman-compose)
+else die "no compose implementation (docker compose or podman-compose) to test docker/compose.yaml with"; fi
+t=$(date +%s%N)
+compose_files=(-f compose.yaml)
+if [[ $engine == podman ]]; then
+  # This machine's podman needs the rlimits set explicitly (see engine_run above).
+  printf 'services:\n  gateway:\n    ulimits:\n      nofile: { soft: 1024, hard: 1024 }\n      nproc: { soft: 4096, hard: 4096 }\n' \
+    >"${TMPDIR:-/tmp}/$run_id-compose-override.yaml"
+  compose_files+=(-f "${TMPDIR:-/tmp}/$run_id-compose-override.yaml")
+fi
+host_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+compose_token="compose-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+if ! (cd docker && MINI_AGENT_TOKEN=$compose_token MINI_AGENT_HOST_PORT=$host_port \
+  "${compose[@]}" -p "$run_id" "${compose_files[@]}" up -d gateway >"${TMPDIR:-/tmp}/$run_id-compose.log" 2>&1); then
+  tail -n 20 "${TMPDIR:-/tmp}/$run_id-compose.log"
+  die "${compose[*]} up failed"
+fi
+rm -f "${TMPDIR:-/tmp}/$run_id-compose.log"
+url="http://127.0.0.1:$host_port"
+for _ in $(seq 1 150); do
+  node -e "fetch('$url/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" 2>/dev/null && break
+  sleep 0.2
+done
+# The token sits in the gateway container's environment (MINI_AGENT_TOKENS): it is the secret.
+checks_out="${TMPDIR:-/tmp}/$run_id-checks.txt"
+if ! node docker/smoke-checks.mjs "$url" "$compose_token" "$compose_token" "$expected_sandbox" >"$checks_out"; then
+  cat "$checks_out"; rm -f "$checks_out"
+  die "checks against the compose gateway failed"
+fi
+rm -f "$checks_out"
+compose_down
+compose_files=()
+ok "${compose[*]} up: the compose gateway passes the same checks ($(ms_since "$t") ms)"
 
 log "smoke test passed in $(ms_since "$started") ms (build $build_ms ms, image $(( size / 1000000 )) MB, sandbox $expected_sandbox)"
 printf 'smoke: %d passed, 0 failed\n' "$passed"

@@ -109,7 +109,8 @@ log "base image ready in $(ms_since "$t") ms"
 # --- build -------------------------------------------------------------------------------------
 build_args=(-f docker/Dockerfile -t "$image")
 # Behind a TLS-inspecting proxy the build must trust its CA; passed as a build secret, never kept.
-ca=${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-}}
+# The host's own trust store is the default: what this machine trusts, the build may too.
+ca=${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 if [[ -n $ca && -s $ca ]]; then
   build_args+=(--secret "id=extra_ca,src=$ca")
   [[ $engine == docker ]] && export DOCKER_BUILDKIT=1

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +51,11 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ MINI_AGENT_MAX_TIMEOUT_S: '2', MINI_AGENT_DEFAULT_TIMEOUT_S: '5' })).toThrow(
       /MINI_AGENT_DEFAULT_TIMEOUT_S/,
     );
+  });
+
+  it('has every setting in the README table', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    for (const o of CONFIG_OPTIONS) expect(readme).toContain(`| \`${o.env}\` | \`${o.flag}\` |`);
   });
 
   it('documents every variable it reads', () => {

@@ -24,8 +24,9 @@ export type BwrapProbe =
 
 const USERNS_FIX =
   'allow unprivileged user namespaces: `sysctl -w kernel.unprivileged_userns_clone=1` (Debian), ' +
-  '`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 24.04+), and in Docker run with ' +
-  '`--security-opt seccomp=unconfined --security-opt apparmor=unconfined`; or set MINI_AGENT_SANDBOX=none on loopback only';
+  '`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 24.04+), and in a container run with ' +
+  '`--security-opt seccomp=docker/seccomp-bwrap.json --security-opt systempaths=unconfined --security-opt apparmor=unconfined` ' +
+  '(see docker/README.md); or set MINI_AGENT_SANDBOX=none on loopback only';
 
 function which(name: string): string | undefined {
   for (const dir of SEARCH) {

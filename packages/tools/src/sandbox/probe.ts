@@ -97,7 +97,9 @@ export async function probeBwrap(options: BwrapProbeOptions): Promise<BwrapProbe
 export const PROBE_LIMITS: SandboxLimits = {
   cpuSeconds: 5,
   memoryBytes: 256 * 1024 * 1024,
-  maxProcesses: 16,
+  // Without a pids cgroup this is RLIMIT_NPROC, which also counts every other process and thread
+  // of the same uid on the host (the gateway's own threads when it is not root): keep headroom.
+  maxProcesses: 512,
   fileSizeBytes: 1024 * 1024,
   openFiles: 64,
   diskBytes: 1024 * 1024,

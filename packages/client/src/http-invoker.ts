@@ -1,5 +1,7 @@
 import {
+  EXEC_TOOLS,
   ErrorBody,
+  ExecInvokeResult,
   InvokeResult,
   ToolList,
   type FunctionTool,
@@ -15,6 +17,7 @@ import { AnswerSchema } from './validate.js';
 
 const USER_AGENT = 'mini-agent-client/0.1';
 const invokeResultSchema = new AnswerSchema<InvokeResult>(InvokeResult);
+const execResultSchema = new AnswerSchema<InvokeResult>(ExecInvokeResult);
 const toolListSchema = new AnswerSchema<FunctionTool[]>(ToolList);
 const errorBodySchema = new AnswerSchema<ErrorBody>(ErrorBody);
 
@@ -105,7 +108,8 @@ export class HttpToolsInvoker implements ToolInvoker {
       },
       options,
     );
-    return parseAnswer(answer, invokeResultSchema);
+    // An exec tool's data is checked field by field: an agent reads rc and stdout from it.
+    return parseAnswer(answer, EXEC_TOOLS.has(name) ? execResultSchema : invokeResultSchema);
   }
 
   /** Sends `req`, retrying only what ran nothing, within one deadline for all attempts. */
@@ -145,7 +149,7 @@ export class HttpToolsInvoker implements ToolInvoker {
           // next request reuse it rather than open a second connection.
           await new Promise((resolve) => setImmediate(resolve));
           if (response.status < 300 || response.status === 304) return { response, text, url };
-          failure = errorFromAnswer(url, response, text);
+          failure = errorFromAnswer(url, response, text, req.idempotent);
           retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
         } catch (err) {
           if (controller.signal.aborted) throw cancelled(err);
@@ -193,7 +197,7 @@ export class HttpToolsInvoker implements ToolInvoker {
 }
 
 /** The error an HTTP error answer stands for: the gateway's code and message when its body has them. */
-function errorFromAnswer(url: string, response: Response, text: string): ToolsHttpError {
+function errorFromAnswer(url: string, response: Response, text: string, idempotent: boolean): ToolsHttpError {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -208,7 +212,7 @@ function errorFromAnswer(url: string, response: Response, text: string): ToolsHt
       code: body.code,
       message: body.message,
       responseBody: text,
-      isRetryable: isRetryableAnswer(status, body.code),
+      isRetryable: isRetryableAnswer(status, body.code, idempotent),
     });
   }
   // Not the gateway's error body: a proxy's page, a redirect, or something else in front of it.
@@ -220,7 +224,7 @@ function errorFromAnswer(url: string, response: Response, text: string): ToolsHt
     code: `HTTP_${status}`,
     message: `gateway at ${url} ${what}${text === '' ? '' : `: ${excerpt(text)}`}`,
     responseBody: text,
-    isRetryable: isRetryableAnswer(status, undefined),
+    isRetryable: isRetryableAnswer(status, undefined, idempotent),
   });
 }
 

@@ -41,9 +41,14 @@ export function failedBeforeSend(err: unknown): boolean {
   return code !== undefined && PRE_SEND_CODES.has(code);
 }
 
-/** True for an answer whose status or code says the gateway ran nothing. */
-export function isRetryableAnswer(statusCode: number, code: string | undefined): boolean {
-  return RETRYABLE_STATUSES.has(statusCode) || (code !== undefined && RETRYABLE_CODES.has(code));
+/**
+ * True for an answer that says the gateway ran nothing. With the gateway's error body its `code`
+ * decides; a bare 503 may come from a proxy that already forwarded the request (an upstream reset),
+ * so only a request that runs nothing (`idempotent`) repeats it.
+ */
+export function isRetryableAnswer(statusCode: number, code: string | undefined, idempotent = false): boolean {
+  if (code !== undefined) return RETRYABLE_CODES.has(code);
+  return statusCode === 429 || (idempotent && RETRYABLE_STATUSES.has(statusCode));
 }
 
 /**

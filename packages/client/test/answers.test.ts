@@ -54,6 +54,12 @@ describe('a gateway answering garbage', () => {
     ['no data', '{"text":"hi"}', 'body: missing field `data`'],
     ['data as an array', '{"text":"hi","data":[]}', 'body.data: must be object'],
     ['an error key beside the result', '{"text":"hi","data":{},"error":"boom"}', 'body: unexpected field `error`'],
+    [
+      'exec data of the wrong shape',
+      '{"text":"hi","data":{"ok":"yes","rc":0,"signal":null,"stdout":"","stderr":"","timed_out":false,"truncated":false,"duration_ms":1}}',
+      'body.data.ok: must be boolean',
+    ],
+    ['exec data without rc', '{"text":"hi","data":{"ok":true,"signal":null,"stdout":"","stderr":"","timed_out":false,"truncated":false,"duration_ms":1}}', 'body.data: missing field `rc`'],
   ])('invoke refuses %s, naming what was wrong', async (_label, body, expected) => {
     answer = send(200, body);
     const err = await failure(new HttpToolsInvoker(baseUrl).invoke('exec_python', { code: 'print(1)' }));
@@ -109,9 +115,9 @@ describe('a gateway answering garbage', () => {
 
 describe('what the client sends', () => {
   it('posts {name, arguments} with the token, session, extra headers, under the base path', async () => {
-    answer = send(200, '{"text":"t","data":{"ok":true}}');
+    answer = send(200, '{"text":"t","data":{"ok":true,"rc":0,"signal":null,"stdout":"","stderr":"","timed_out":false,"truncated":false,"duration_ms":1}}');
     const client = new HttpToolsInvoker(`${baseUrl}/gw`, { token: 'abc123', sessionId: 'default-session', headers: { 'X-Trace': 't1' } });
-    await expect(client.invoke('exec_shell', '{"cmd":"ls"}')).resolves.toEqual({ text: 't', data: { ok: true } });
+    await expect(client.invoke('exec_shell', '{"cmd":"ls"}')).resolves.toEqual({ text: 't', data: { ok: true, rc: 0, signal: null, stdout: '', stderr: '', timed_out: false, truncated: false, duration_ms: 1 } });
     await client.invoke('exec_python', undefined, { sessionId: 'other' });
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/gw/invoke', body: '{"name":"exec_shell","arguments":"{\\"cmd\\":\\"ls\\"}"}' });
     expect(seen[0]!.headers).toMatchObject({

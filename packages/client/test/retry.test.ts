@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay, HttpToolsInvoker, MAX_BACKOFF_MS, parseRetryAfter, ToolsHttpError, type FetchLike } from '../dist/index.js';
 
-const RESULT = JSON.stringify({ text: 'ok', data: { ok: true } });
+const DATA = { ok: true, rc: 0, signal: null, stdout: '', stderr: '', timed_out: false, truncated: false, duration_ms: 1 };
+const RESULT = JSON.stringify({ text: 'ok', data: DATA });
 const QUEUE_FULL = JSON.stringify({ statusCode: 429, code: 'QUEUE_FULL', error: 'Too Many Requests', message: 'queue full' });
 
 const json = (status: number, body: string, headers: Record<string, string> = {}) =>
@@ -27,9 +28,24 @@ async function after<T>(ms: number, promise: Promise<T>): Promise<unknown> {
     (value) => (state = { value }),
     (err: unknown) => (state = { value: err }),
   );
+  // Let the client read its answer (real I/O) before fake time moves: it settles or starts a backoff.
+  const end = performance.now() + 5000;
+  while (state === undefined && vi.getTimerCount() < 2 && performance.now() < end) await new Promise((resolve) => realImmediate(resolve));
   await vi.advanceTimersByTimeAsync(ms);
   if (state === undefined) throw new Error(`still pending after ${ms} ms`);
   return state.value;
+}
+
+// Captured before fake timers replace it: reading a response body takes real event-loop turns.
+const realImmediate = globalThis.setImmediate;
+
+/**
+ * Waits (in real time, at most 5 s) until `n` fake timers are pending: the call's deadline and its
+ * backoff sleep. Advancing fake time before the client has read an answer would outrun it.
+ */
+async function untilTimers(n: number, done: () => boolean = () => false): Promise<void> {
+  const end = performance.now() + 5000;
+  while (!done() && vi.getTimerCount() < n && performance.now() < end) await new Promise((resolve) => realImmediate(resolve));
 }
 
 const networkError = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) });
@@ -69,31 +85,62 @@ describe('HttpToolsInvoker retries (fake timers)', () => {
     const { fetch, calls } = scripted(json(429, QUEUE_FULL, { 'retry-after': '5' }), json(200, RESULT));
     const client = new HttpToolsInvoker('http://gateway.test', { fetch });
     const call = client.invoke('exec_python', { code: 'print(1)' });
+    await untilTimers(2);
     await vi.advanceTimersByTimeAsync(4_900);
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(200);
     expect(calls).toHaveLength(2);
-    await expect(call).resolves.toEqual({ text: 'ok', data: { ok: true } });
+    await expect(call).resolves.toEqual({ text: 'ok', data: DATA });
     expect(calls[1]!.init.body).toBe(calls[0]!.init.body);
   });
 
-  it('backs off with growing jittered delays without Retry-After, and stops after `retries`', async () => {
-    const { fetch, calls } = scripted(
-      json(503, JSON.stringify({ statusCode: 503, code: 'SHUTTING_DOWN', error: 'Service Unavailable', message: 'bye' })),
-      json(503, JSON.stringify({ statusCode: 503, code: 'SHUTTING_DOWN', error: 'Service Unavailable', message: 'bye' })),
-      json(503, JSON.stringify({ statusCode: 503, code: 'SHUTTING_DOWN', error: 'Service Unavailable', message: 'bye' })),
-    );
-    const client = new HttpToolsInvoker('http://gateway.test', { fetch, retries: 2, retryBaseMs: 1000 });
-    const call = client.invoke('exec_python', { code: 'print(1)' }).catch((err: unknown) => err);
-    await vi.advanceTimersByTimeAsync(499);
-    expect(calls).toHaveLength(1); // first retry waits 500..1000 ms
-    await vi.advanceTimersByTimeAsync(501);
+  it('never re-posts an invocation after a bare 503 from something in front of the gateway', async () => {
+    // A proxy may answer 503 after it forwarded the request (an upstream reset): the run may have started.
+    const { fetch, calls } = scripted(new Response('upstream connect error or disconnect/reset before headers', { status: 503 }));
+    const client = new HttpToolsInvoker('http://gateway.test', { fetch, retries: 3 });
+    const err = await after(0, client.invoke('exec_python', { code: 'print(1)' }));
+    expect(err).toBeInstanceOf(ToolsHttpError);
+    expect(err).toMatchObject({ statusCode: 503, code: 'HTTP_503', isRetryable: false });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('repeats a GET /tools after a bare 503, since listing runs nothing', async () => {
+    const tools = JSON.stringify([]);
+    const { fetch, calls } = scripted(new Response('busy', { status: 503, headers: { 'retry-after': '1' } }), json(200, tools));
+    const client = new HttpToolsInvoker('http://gateway.test', { fetch });
+    await expect(after(1_100, client.listTools())).resolves.toEqual([]);
     expect(calls).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(999);
-    expect(calls).toHaveLength(2); // second retry waits 1000..2000 ms
-    await vi.advanceTimersByTimeAsync(1001);
+  });
+
+  it('backs off with growing jittered delays without Retry-After, and stops after `retries`', async () => {
+    const shutting = () => json(503, JSON.stringify({ statusCode: 503, code: 'SHUTTING_DOWN', error: 'Service Unavailable', message: 'bye' }));
+    const { fetch, calls } = scripted(shutting(), shutting(), shutting());
+    const at: number[] = [];
+    const timed: FetchLike = (url, init) => {
+      at.push(Date.now());
+      return fetch(url, init);
+    };
+    const client = new HttpToolsInvoker('http://gateway.test', { fetch: timed, retries: 2, retryBaseMs: 1000 });
+    let settled: unknown;
+    const call = client.invoke('exec_python', { code: 'print(1)' }).then(
+      (v) => (settled = v),
+      (err: unknown) => (settled = err),
+    );
+    // Move fake time only to the next pending timer (the backoff sleep), once the client has read
+    // each answer, so the gaps between attempts are exactly the delays it chose.
+    while (settled === undefined) {
+      await untilTimers(2, () => settled !== undefined);
+      if (settled !== undefined) break;
+      await vi.advanceTimersToNextTimerAsync();
+    }
+    await call;
     expect(calls).toHaveLength(3);
-    const err = (await call) as ToolsHttpError;
+    const [first, second, third] = at as [number, number, number];
+    expect(second - first).toBeGreaterThanOrEqual(500); // first retry waits 500..1000 ms
+    expect(second - first).toBeLessThanOrEqual(1000);
+    expect(third - second).toBeGreaterThanOrEqual(1000); // second retry waits 1000..2000 ms
+    expect(third - second).toBeLessThanOrEqual(2000);
+    const err = settled as ToolsHttpError;
     expect(err).toBeInstanceOf(ToolsHttpError);
     expect(err).toMatchObject({ statusCode: 503, code: 'SHUTTING_DOWN', isRetryable: true, message: 'bye' });
   });

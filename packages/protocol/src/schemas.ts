@@ -65,6 +65,13 @@ export const ExecResult = Type.Object(
 );
 export type ExecResult = Static<typeof ExecResult>;
 
+/** Tools whose `data` is an {@link ExecResult}. */
+export const EXEC_TOOLS: ReadonlySet<string> = new Set(['exec_python', 'exec_shell']);
+
+/** `POST /invoke` → 200 for an exec tool: the `data` is an {@link ExecResult}. */
+export const ExecInvokeResult = Type.Object({ text: Type.String(), data: ExecResult }, { additionalProperties: false });
+export type ExecInvokeResult = Static<typeof ExecInvokeResult>;
+
 /** Every HTTP error of the gateway: Fastify's error body with a stable `code`. */
 export const ErrorBody = Type.Object({
   statusCode: Type.Integer(),

@@ -116,6 +116,17 @@ describe('MCP over Streamable HTTP with tokens', () => {
     }
   });
 
+  it('refuses a JSON-RPC batch, so one request cannot carry many tool calls past the rate limit', async () => {
+    const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'exec_python', arguments: { code: 'print(1)' } } });
+    const res = await raw(gw.url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...AUTH, 'mcp-protocol-version': '2025-03-26' },
+      body: JSON.stringify([call(1), call(2), call(3)]),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32600 }, id: null });
+  });
+
   it('kills the run when the client disconnects', async () => {
     const { client, transport } = await connect(gw.url, AUTH);
     const call = client.callTool({ name: 'exec_python', arguments: { code: 'import time\ntime.sleep(30)', timeout_s: 40 } });

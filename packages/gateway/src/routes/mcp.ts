@@ -12,6 +12,12 @@ const METHOD_NOT_ALLOWED = JSON.stringify({
   id: null,
 });
 
+const BATCH_REFUSED = JSON.stringify({
+  jsonrpc: '2.0',
+  error: { code: -32600, message: 'Invalid Request: send one JSON-RPC message per POST (batches are not accepted)' },
+  id: null,
+});
+
 /**
  * `POST /mcp`: MCP Streamable HTTP, stateless, JSON responses. The same tools, auth, rate limit,
  * admission and audit as `/invoke` (every call goes through `invokeTool`). `X-Session-Id` selects
@@ -21,6 +27,11 @@ export const mcpRoute: FastifyPluginAsync<GatewayContext> = async (app, ctx) => 
   const originGuard = async (request: FastifyRequest) => checkOrigin(request.headers.origin, ctx.config.allowedOrigins);
 
   app.post('/mcp', { onRequest: originGuard, schema: { summary: 'MCP Streamable HTTP (stateless): tools/list, tools/call', security: [{ bearer: [] }] } }, async (request, reply) => {
+    // One message per request: a JSON-RPC batch of tool calls would slip past the per-request rate
+    // limit (batching is gone from the 2025-06-18 protocol anyway).
+    if (Array.isArray(request.body) && request.body.length !== 1) {
+      return reply.code(400).type('application/json').send(BATCH_REFUSED);
+    }
     const sessionId = sessionIdOf(request.headers['x-session-id']);
     const gone = new AbortController();
     // A response closed before it was written means the client went away: kill its runs.

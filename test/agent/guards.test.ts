@@ -121,14 +121,30 @@ describe('guards, through the fake model API and real tools', () => {
     }
   });
 
-  it('stagnation on the same result from different calls', async () => {
-    const codes = ['print(1)', 'print(2 - 1)', 'print(3 - 2)', 'print(4 - 3)', 'print(5 - 4)'];
+  it('stagnation on the same failed result from different calls', async () => {
+    const codes = ['raise SystemExit(3)', 'import sys; sys.exit(3)', 'exit(3)', 'import os; os._exit(3)', 'quit(3)'];
     const h = await harness(codes.map((c) => () => ({ toolCalls: [py(c)] })));
     try {
       const result = await runAgent(task, { ...h.options, tools: tools.invoker });
       expect(result.stoppedReason).toBe('stagnation');
       expect(ofType(h.events, 'tool_start')).toHaveLength(4);
-      expect(lastMessage(h.fake.chatRequests[3]!.body).content).toContain('The last 3 tool calls returned the same result');
+      const userTexts = h.fake.chatRequests[3]!.body.messages.filter((m: any) => m.role === 'user').map((m: any) => m.content);
+      expect(userTexts).toContainEqual(expect.stringContaining('The last 3 tool calls failed with the same result'));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('distinct successful calls with the same (empty) result are not stagnation', async () => {
+    const writes = ['a', 'b', 'c', 'd'].map((f, i) => py(`open("${f}.txt", "w").write("${i}")`));
+    const h = await harness([...writes.map((w) => ({ toolCalls: [w] })), { content: 'four files written' }]);
+    try {
+      const result = await runAgent(task, { ...h.options, tools: tools.invoker });
+      expect(ofType(h.events, 'tool_end').map((e) => [e.ok, e.content])).toEqual(
+        writes.map(() => [true, expect.stringContaining('"stdout":""')]),
+      );
+      expect(ofType(h.events, 'guard_tripped')).toEqual([]);
+      expect(result).toMatchObject({ stoppedReason: 'success', finalAnswer: 'four files written', iterations: 5 });
     } finally {
       await h.close();
     }

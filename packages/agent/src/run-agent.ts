@@ -174,7 +174,7 @@ export async function runAgentWith(
       for (const o of batch.outcomes) history.push({ role: 'tool', tool_call_id: o.callId, content: o.content });
       if (batch.stop !== undefined) return finish(batch.stop, null);
 
-      for (const o of batch.outcomes) if (o.skipped === undefined) stagnation.record(o.name, o.arguments, o.content);
+      for (const o of batch.outcomes) if (o.skipped === undefined) stagnation.record(o.name, o.arguments, o.ok ? undefined : o.content);
       const repetition = stagnation.check();
       if (repetition !== undefined && stagnationWarned) {
         emit({ type: 'guard_tripped', iteration, guard: 'stagnation', action: 'stop', detail: `${repetition.kind} repeated ${repetition.count} times after a warning` });

@@ -6,7 +6,7 @@ export type Repetition = { kind: 'arguments' | 'result'; tool: string; count: nu
 /**
  * Watches tool calls across turns. The reference hashed tool names only, so three different
  * `exec_python` programs in a row looked stuck; here a call is (tool, canonical arguments) and a
- * result is (tool, result text).
+ * result is (tool, result text) of a failed call.
  */
 export class StagnationDetector {
   readonly #window: number;
@@ -30,9 +30,14 @@ export class StagnationDetector {
     return tail.length === this.#window - 1 && tail.every((k) => k === key);
   }
 
-  record(tool: string, args: string, result: string): void {
+  /**
+   * Records one answered call. `failedResult` is the result text of a failed call, `undefined`
+   * for a success: distinct successful calls often return the same text (a file write prints
+   * nothing), so only failures count towards the same-result rule.
+   */
+  record(tool: string, args: string, failedResult: string | undefined): void {
     this.#calls.push(StagnationDetector.callKey(tool, args));
-    this.#results.push(`${tool}\u0000${result}`);
+    this.#results.push(failedResult === undefined ? `\u0001ok\u0000${this.#results.length}` : `${tool}\u0000${failedResult}`);
     this.#tools.push(tool);
   }
 
@@ -51,6 +56,6 @@ export class StagnationDetector {
 export function stagnationDirective(rep: Repetition): string {
   const what = rep.kind === 'arguments'
     ? `You called \`${rep.tool}\` with the same arguments ${rep.count} times in a row`
-    : `The last ${rep.count} tool calls returned the same result`;
+    : `The last ${rep.count} tool calls failed with the same result`;
   return `${what}; repeating it will not change the outcome. Try a different approach, or give your final answer now. If this repeats again the run stops.`;
 }

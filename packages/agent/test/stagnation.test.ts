@@ -30,7 +30,15 @@ describe('StagnationDetector', () => {
     d.record('t', '{"a":1}', 'same');
     d.record('t', '{"a":2}', 'same');
     expect(d.check()).toMatchObject({ kind: 'result' });
-    expect(stagnationDirective({ kind: 'result', tool: 't', count: 2 })).toContain('The last 2 tool calls returned the same result');
+    expect(stagnationDirective({ kind: 'result', tool: 't', count: 2 })).toContain('The last 2 tool calls failed with the same result');
+  });
+
+  it('only failed results count as the same result: successes never repeat', () => {
+    const d = new StagnationDetector(3);
+    for (const n of [1, 2, 3, 4]) d.record('exec_python', `{"code":"write(${n})"}`, undefined);
+    expect(d.check()).toBeUndefined();
+    for (const n of [5, 6, 7]) d.record('exec_python', `{"code":"fail(${n})"}`, '{"ok":false,"rc":1}');
+    expect(d.check()).toEqual({ kind: 'result', tool: 'exec_python', count: 3 });
   });
 
   it('counts calls pending in the same turn', () => {

@@ -2,8 +2,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { validateChatRequest } from './validate.js';
 
-/** A scripted answer: a completion, or an HTTP error. */
-export type Step = ReplyStep | ErrorStep;
+/** A scripted answer: a completion, an HTTP error, or a raw body (for malformed answers). */
+export type Step = ReplyStep | ErrorStep | RawStep;
+
+/** Sent as is (JSON-encoded): what a non-conforming OpenAI-compatible server might answer. */
+export interface RawStep {
+  raw: unknown;
+  /** @default 200 */
+  rawStatus?: number;
+  delayMs?: number;
+}
 
 export interface ReplyStep {
   content?: string | null;
@@ -133,6 +141,7 @@ export async function startFakeLlm(steps: Array<Step | Script> = []): Promise<Fa
         await Promise.race([new Promise((r) => setTimeout(r, step.delayMs)), closed]);
         if (res.destroyed || res.writableEnded) return;
       }
+      if ('raw' in step) return send(res, rec, step.rawStatus ?? 200, JSON.stringify(step.raw));
       if ('status' in step) {
         return send(res, rec, step.status, errorBody(step.status, step.message ?? `scripted ${step.status}`), step.headers);
       }

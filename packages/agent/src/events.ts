@@ -34,7 +34,8 @@ export type GuardName =
   | 'max_tools_per_iteration'
   | 'tool_allowlist'
   | 'unknown_tool'
-  | 'invalid_arguments';
+  | 'invalid_arguments'
+  | 'invalid_tool_call';
 
 interface Base {
   /** Milliseconds since the run started. */

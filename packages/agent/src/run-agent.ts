@@ -3,7 +3,6 @@ import type {
   ChatCompletionAssistantMessageParam,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
-  ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
 import { pruneContext, transcriptProblems } from './context.js';
 import type { AgentEvent, AgentResult, StoppedReason, Usage } from './events.js';
@@ -12,7 +11,7 @@ import { resolveSettings, type AgentOptions } from './options.js';
 import { looksUnsure, repairDirective, researchDirective } from './repair.js';
 import { StagnationDetector, stagnationDirective } from './stagnation.js';
 import { abortReason, BEFORE_LLM_CALL, firstStop, type LoopState } from './stop-conditions.js';
-import { runToolCalls } from './tool-calls.js';
+import { normalizeToolCalls, runToolCalls } from './tool-calls.js';
 import { openTranscript } from './transcript.js';
 
 type EmitInput = AgentEvent extends infer E ? (E extends AgentEvent ? Omit<E, 'elapsedMs'> : never) : never;
@@ -43,7 +42,11 @@ export async function runAgentWith(
   const client = toChatClient(options.llm);
   const t0 = performance.now();
   const transcript = options.transcript === undefined ? undefined : openTranscript(options.transcript);
+  let started = false;
+  let ended = false;
   const emit = (event: EmitInput): void => {
+    if (event.type === 'run_start') started = true;
+    if (event.type === 'run_end') ended = true;
     const full = { ...event, elapsedMs: Math.round(performance.now() - t0) } as AgentEvent;
     transcript?.write(full);
     options.onEvent?.(full);
@@ -146,9 +149,15 @@ export async function runAgentWith(
       const finishReason = String(choice?.finish_reason ?? 'unknown');
       emit({ type: 'llm_response', iteration, attempt: completion.attempt, latencyMs: completion.latencyMs, finishReason, usage: turnUsage, response });
       if (choice === undefined) return finish('error', null, 'the model returned no choices');
-
-      const content = choice.message.content ?? null;
-      const calls = finishReason === 'tool_calls' ? withUniqueIds(choice.message.tool_calls ?? [], iteration) : [];
+      // Compatible servers are not always conforming: what cannot be read ends the run, never throws.
+      const message: unknown = choice === null ? undefined : choice.message;
+      if (typeof message !== 'object' || message === null) return finish('error', null, 'the model returned a choice without a message');
+      const { content: rawContent, tool_calls: rawCalls } = message as { content?: unknown; tool_calls?: unknown };
+      const content = typeof rawContent === 'string' ? rawContent : null;
+      if (rawCalls !== undefined && rawCalls !== null && !Array.isArray(rawCalls)) {
+        return finish('error', null, 'the model returned `tool_calls` that is not a list');
+      }
+      const { calls, invalid } = finishReason === 'tool_calls' ? normalizeToolCalls(rawCalls ?? [], iteration) : { calls: [], invalid: undefined };
       if (calls.length === 0) {
         // Tool calls under any other finish reason are dropped: they may be cut off, and must not run.
         history.push({ role: 'assistant', content: content ?? '' });
@@ -169,7 +178,7 @@ export async function runAgentWith(
       history.push(assistant);
       const batch = await runToolCalls(calls, {
         invoker: options.tools, known, allowed, settings, state, signal, iteration, stagnation, stagnationWarned,
-        emit,
+        emit, ...(invalid === undefined ? {} : { invalid }),
       });
       for (const o of batch.outcomes) history.push({ role: 'tool', tool_call_id: o.callId, content: o.content });
       if (batch.stop !== undefined) return finish(batch.stop, null);
@@ -199,17 +208,28 @@ export async function runAgentWith(
         }
       }
     }
+  } catch (err) {
+    // A bug here, or in an invoker or a model answer nobody foresaw: the run still ends with a
+    // result, a run_end and a history a model API accepts.
+    if (ended) throw err;
+    answerOpenCalls(history);
+    if (!started) emit({ type: 'run_start', settings, messages: structuredClone([...input]), tools: [] });
+    return finish('error', null, `unexpected failure: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     transcript?.close();
   }
 }
 
-/** Some OpenAI-compatible servers repeat or omit ids; each tool message must answer exactly one. */
-function withUniqueIds(calls: readonly ChatCompletionMessageToolCall[], iteration: number): ChatCompletionMessageToolCall[] {
-  const seen = new Set<string>();
-  return calls.map((c, i) => {
-    const id = typeof c.id === 'string' && c.id !== '' && !seen.has(c.id) ? c.id : `call_${iteration}_${i}`;
-    seen.add(id);
-    return { ...c, id };
-  });
+/** Answers the tool_calls of the last assistant message that have no tool message yet. */
+function answerOpenCalls(history: ChatCompletionMessageParam[]): void {
+  const at = history.findLastIndex((m) => m.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length > 0);
+  if (at === -1) return;
+  const assistant = history[at] as ChatCompletionAssistantMessageParam;
+  const answered = new Set(history.slice(at + 1).flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : [])));
+  for (const call of assistant.tool_calls ?? []) {
+    if (!answered.has(call.id)) {
+      history.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify({ ok: false, error: 'not run: the run ended with an unexpected failure' }) });
+    }
+  }
 }
+

@@ -25,6 +25,8 @@ export interface BatchContext {
   stagnation: StagnationDetector;
   /** A stagnation directive was already sent: the next repetition stops the run. */
   stagnationWarned: boolean;
+  /** Calls the model sent in an unusable shape, by id: what is wrong with each. */
+  invalid?: ReadonlyMap<string, string>;
   emit(event: EmitInput): void;
 }
 
@@ -39,6 +41,44 @@ export const ABORT_TEXT = {
   budget: 'stopped: the run ran out of time before this call finished',
   cancelled: 'stopped: the run was cancelled before this call finished',
 } as const;
+
+/** Tool calls as the loop runs them and as the history keeps them, and the ones that are unusable. */
+export interface NormalizedCalls {
+  calls: ChatCompletionMessageToolCall[];
+  /** Call id → what is wrong with it; each is answered with an error observation, never run. */
+  invalid: Map<string, string>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Brings the `tool_calls` of a model answer into the shape the API expects back. Compatible
+ * servers repeat or omit ids, omit `type`, or send arguments as an object; a call that names no
+ * function at all is kept (so the history stays valid) under a placeholder name and answered with
+ * an error. Each tool message must answer exactly one id, so ids are made unique.
+ */
+export function normalizeToolCalls(raw: readonly unknown[], iteration: number): NormalizedCalls {
+  const seen = new Set<string>();
+  const invalid = new Map<string, string>();
+  const calls = raw.map((c, i): ChatCompletionMessageToolCall => {
+    const given = isRecord(c) ? c.id : undefined;
+    const id = typeof given === 'string' && given !== '' && !seen.has(given) ? given : `call_${iteration}_${i}`;
+    seen.add(id);
+    if (isRecord(c) && c.type === 'custom' && isRecord(c.custom) && typeof c.custom.name === 'string') {
+      return { ...(c as unknown as ChatCompletionMessageToolCall), id };
+    }
+    const fn = isRecord(c) ? c.function : undefined;
+    if (isRecord(c) && (c.type === undefined || c.type === 'function') && isRecord(fn) && typeof fn.name === 'string' && fn.name !== '') {
+      if (typeof fn.arguments === 'string') return { id, type: 'function', function: { name: fn.name, arguments: fn.arguments } };
+      if (isRecord(fn.arguments)) return { id, type: 'function', function: { name: fn.name, arguments: JSON.stringify(fn.arguments) } };
+      invalid.set(id, `the call of \`${fn.name}\` has no arguments string; send the arguments as a JSON object string`);
+      return { id, type: 'function', function: { name: fn.name, arguments: '' } };
+    }
+    invalid.set(id, 'not a valid tool call: expected {"type":"function","function":{"name":...,"arguments":"<JSON object>"}}');
+    return { id, type: 'function', function: { name: 'invalid_tool_call', arguments: '' } };
+  });
+  return { calls, invalid };
+}
 
 function errorContent(message: string): string {
   return JSON.stringify({ ok: false, error: message });
@@ -83,8 +123,8 @@ export async function runToolCalls(calls: readonly ChatCompletionMessageToolCall
 
   const one = async (i: number): Promise<void> => {
     const call = calls[i]!;
-    const name = call.type === 'function' ? call.function.name : call.custom.name;
-    const args = call.type === 'function' ? call.function.arguments : call.custom.input;
+    const name = call.type === 'custom' ? call.custom.name : call.function.name;
+    const args = call.type === 'custom' ? call.custom.input : call.function.arguments;
     const base = { callId: call.id, name, arguments: args };
     const refuse = (guardName: GuardName, message: string, skipped: boolean): void => {
       const content = errorContent(message);
@@ -103,6 +143,11 @@ export async function runToolCalls(calls: readonly ChatCompletionMessageToolCall
       if (i === ctx.settings.maxToolsPerIteration) guard('max_tools_per_iteration', 'skip', `${calls.length - i} of ${calls.length} calls skipped`);
       return refuse('max_tools_per_iteration',
         `skipped: at most ${ctx.settings.maxToolsPerIteration} tool calls run per turn; make this call again in the next turn if it is still needed`, true);
+    }
+    const invalid = ctx.invalid?.get(call.id);
+    if (invalid !== undefined) {
+      guard('invalid_tool_call', 'observation', invalid);
+      return refuse('invalid_tool_call', invalid, false);
     }
     if (call.type !== 'function' || !ctx.known.has(name) || ctx.invoker === undefined) {
       guard('unknown_tool', 'observation', name);

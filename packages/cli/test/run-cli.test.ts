@@ -99,6 +99,13 @@ describe('mini-agent run', () => {
     }
   });
 
+  it('a model answer the agent cannot read is a failed run (exit 3), not bad usage', () =>
+    withFake([{ raw: { id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop' }] } }], async () => {
+      const r = await cli(['run', 'task', '--local', '--json', '--model', 'm'], env);
+      expect(r.code, r.stderr).toBe(3);
+      expect(JSON.parse(r.stdout)).toMatchObject({ stoppedReason: 'error', error: expect.stringContaining('without a message') });
+    }));
+
   it('exits 3 when the run stops without an answer, 2 on bad usage', () =>
     withFake([{ toolCalls: [{ name: 'exec_shell', arguments: { cmd: 'echo a' } }] }], async () => {
       const stopped = await cli(['run', 'loop', '--local', '--json', '--model', 'm', '--max-iterations', '1'], env);

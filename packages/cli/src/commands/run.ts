@@ -74,6 +74,9 @@ export async function runCommand(argv: string[]): Promise<void> {
   let local: LocalToolsInvoker | undefined;
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
+  // runAgent throws TypeError only for options it refuses, before the run starts; a TypeError
+  // after that is a failure, never bad usage.
+  let runStarted = false;
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -124,12 +127,12 @@ export async function runCommand(argv: string[]): Promise<void> {
         ...(maxIterations === undefined ? {} : { maxIterations }),
         ...(maxWallclockMs === undefined ? {} : { maxWallclockMs }),
         ...(values.transcript === undefined ? {} : { transcript: values.transcript }),
-        ...(json ? {} : {
-          onEvent: (e: AgentEvent) => {
-            const line = describeEvent(e);
-            if (line !== undefined) process.stderr.write(`${line}\n`);
-          },
-        }),
+        onEvent: (e: AgentEvent) => {
+          if (e.type === 'run_start') runStarted = true;
+          if (json) return;
+          const line = describeEvent(e);
+          if (line !== undefined) process.stderr.write(`${line}\n`);
+        },
       },
     );
     if (json) {
@@ -143,7 +146,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     }
     process.exitCode = result.stoppedReason === 'success' ? EXIT.ok : EXIT.runFailed;
   } catch (err) {
-    if (err instanceof TypeError && !(err instanceof UsageError)) {
+    if (err instanceof TypeError && !(err instanceof UsageError) && !runStarted) {
       process.stderr.write(`mini-agent: ${err.message}\n`);
       process.exitCode = EXIT.usage;
     } else {

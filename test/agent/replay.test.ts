@@ -59,6 +59,29 @@ describe('JSONL transcript and offline replay', () => {
     expect(replayed.durationMs).toBeLessThan(500);
   });
 
+  it('pairs results by event order when the server reuses tool_call ids across turns', async () => {
+    const file = join(dir, 'reused-ids.jsonl');
+    const h = await harness([
+      { toolCalls: [{ id: 'call_0', name: 'exec_shell', arguments: { cmd: 'echo one' } }] },
+      { toolCalls: [{ id: 'call_0', name: 'exec_shell', arguments: { cmd: 'echo two' } }] },
+      (req) => ({ content: req.body.messages.filter((m: any) => m.role === 'tool').map((m: any) => JSON.parse(m.content).stdout.trim()).join(',') }),
+    ]);
+    const recorded = await runAgent([{ role: 'user', content: 'twice' }], { ...h.options, tools: tools.invoker, transcript: file });
+    await h.close();
+    expect(recorded).toMatchObject({ stoppedReason: 'success', finalAnswer: 'one,two' });
+    const replayed = await replayTranscript(file);
+    expect(comparable(replayed)).toEqual(comparable(recorded));
+  });
+
+  it('fails loudly when the replayed run calls a tool with other arguments than the recording', async () => {
+    const file = join(dir, 'diverge.jsonl');
+    const h = await harness([{ toolCalls: [{ name: 'exec_shell', arguments: { cmd: 'echo one' } }] }, { content: 'done' }]);
+    await runAgent([{ role: 'user', content: 'once' }], { ...h.options, tools: tools.invoker, transcript: file });
+    await h.close();
+    const events = readTranscript(file).map((e) => (e.type === 'tool_start' ? { ...e, arguments: '{"cmd":"echo other"}' } : e));
+    await expect(replayTranscript(events)).rejects.toThrow(/replay diverged.*exec_shell/);
+  });
+
   it('rejects a transcript without a run_start', async () => {
     await expect(replayTranscript({ text: '{"type":"run_end"}\n' })).rejects.toThrow('no run_start');
   });

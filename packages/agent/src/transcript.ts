@@ -4,6 +4,7 @@ import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { AgentEvent, AgentResult, LlmResponseEvent, RunEndEvent, RunStartEvent, ToolEndEvent, ToolStartEvent } from './events.js';
 import type { ChatClient } from './llm.js';
 import type { AgentOptions } from './options.js';
+import { canonicalJson } from './canonical-json.js';
 import { runAgentWith } from './run-agent.js';
 
 /** A JSONL transcript being written: one event per line, flushed as it happens. */
@@ -56,6 +57,7 @@ export interface ReplayOptions {
  * by its deadline or by cancellation stops at the same point. Returns the replay's result, equal
  * to the recorded one except for `durationMs`.
  * @throws TypeError when the transcript has no `run_start`.
+ * @throws Error (`replay diverged: …`) when the replayed run calls a tool or arguments the recording did not.
  */
 export async function replayTranscript(source: string | { text: string } | AgentEvent[], options: ReplayOptions = {}): Promise<AgentResult> {
   const events = Array.isArray(source) ? source : readTranscript(source);
@@ -63,8 +65,7 @@ export async function replayTranscript(source: string | { text: string } | Agent
   if (start === undefined) throw new TypeError('transcript has no run_start event');
   const end = events.find((e): e is RunEndEvent => e.type === 'run_end');
   const responses: ChatCompletion[] = events.filter((e): e is LlmResponseEvent => e.type === 'llm_response').map((e) => e.response);
-  const ends = new Map(events.filter((e): e is ToolEndEvent => e.type === 'tool_end' && e.invoked).map((e) => [e.callId, e]));
-  const invocations = events.filter((e): e is ToolStartEvent => e.type === 'tool_start').map((s) => ({ start: s, end: ends.get(s.callId) }));
+  const invocations = pairInvocations(events);
 
   const cancel = new AbortController();
   const deadline = new AbortController();
@@ -73,6 +74,14 @@ export async function replayTranscript(source: string | { text: string } | Agent
     if (end?.result.stoppedReason === 'cancelled') cancel.abort(abortError());
     else if (end?.result.stoppedReason === 'budget') deadline.abort(abortError());
     return abortError();
+  };
+
+  // A replay that asks for something else than the recording is not the same run: it fails.
+  let divergence: Error | undefined;
+  const diverge = (message: string): Error => {
+    divergence ??= new Error(`replay diverged: ${message}`);
+    cancel.abort(divergence);
+    return divergence;
   };
 
   const llm: ChatClient = {
@@ -88,15 +97,19 @@ export async function replayTranscript(source: string | { text: string } | Agent
   };
   const tools: ToolInvoker = {
     listTools: async (): Promise<FunctionTool[]> => start.tools,
-    invoke: async (name: string, _args?: unknown, _options?: InvokeOptions): Promise<InvokeResult> => {
+    invoke: async (name: string, args?: unknown, _options?: InvokeOptions): Promise<InvokeResult> => {
       const next = invocations.shift();
-      if (next === undefined || next.start.name !== name || next.end === undefined || next.end.aborted !== undefined) throw stopHere();
+      if (next !== undefined && (next.start.name !== name || canonicalJson(args ?? {}) !== canonicalJson(next.start.arguments))) {
+        throw diverge(`call ${next.start.callId} of turn ${next.start.iteration} was \`${next.start.name}\` ${next.start.arguments} in the recording, ` +
+          `\`${name}\` ${JSON.stringify(args ?? {})} in the replay`);
+      }
+      if (next === undefined || next.end === undefined || next.end.aborted !== undefined) throw stopHere();
       if (next.end.result !== undefined) return next.end.result;
       throw Object.assign(new Error(next.end.error?.message ?? 'replayed error'), { code: next.end.error?.code ?? 'Error' });
     },
   };
   const s = start.settings;
-  return runAgentWith(start.messages, {
+  const result = await runAgentWith(start.messages, {
     llm,
     tools,
     model: s.model,
@@ -125,4 +138,26 @@ export async function replayTranscript(source: string | { text: string } | Agent
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
   }, { deadlineSignal: deadline.signal });
+  if (divergence !== undefined) throw divergence;
+  return result;
+}
+
+/**
+ * Each `tool_start` with the `tool_end` that finished it, in event order. Ids alone do not pair
+ * them: some servers send the same tool_call id in every turn.
+ */
+function pairInvocations(events: readonly AgentEvent[]): Array<{ start: ToolStartEvent; end: ToolEndEvent | undefined }> {
+  const pairs: Array<{ start: ToolStartEvent; end: ToolEndEvent | undefined }> = [];
+  const open = new Map<string, Array<{ start: ToolStartEvent; end: ToolEndEvent | undefined }>>();
+  for (const e of events) {
+    if (e.type === 'tool_start') {
+      const pair = { start: e, end: undefined };
+      pairs.push(pair);
+      open.set(e.callId, [...(open.get(e.callId) ?? []), pair]);
+    } else if (e.type === 'tool_end' && e.invoked) {
+      const pair = open.get(e.callId)?.shift();
+      if (pair !== undefined) pair.end = e;
+    }
+  }
+  return pairs;
 }

@@ -161,6 +161,56 @@ describe('resource attacks', () => {
     expect(tmp.stderr).toMatch(/No space left on device|File too large/);
     await expectServing();
   });
+
+  it('a flood of empty files is killed at the file-count limit; the session stays refused until deleted', async () => {
+    const sid = `flood-${process.pid}`;
+    const flood = await gw.python(
+      // 150000 empty files count 150 MB, under the byte quota: only the file count can stop this.
+      "import os\nfor i in range(150000):\n    open(f'e{i}', 'w').close()\nprint('done')",
+      { session: sid, timeout_s: 20 },
+    );
+    expect(flood.ok).toBe(false);
+    expect(flood.timed_out).toBe(false);
+    expect(flood.stdout).toBe('');
+    expect(flood.stderr).toMatch(/killed: the workspace holds more than 20000 files/);
+    const refused = await gw.invoke('exec_python', { code: 'print(1)' }, { session: sid });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('SESSION_OVER_QUOTA');
+    expect((await gw.request('DELETE', `/sessions/${sid}`)).status).toBe(204);
+    expect((await gw.python("import os\nprint(len(os.listdir('.')))", { session: sid })).stdout).toBe('0\n');
+    await gw.request('DELETE', `/sessions/${sid}`);
+  });
+
+  it('fast writes are killed shortly past the disk limit and a fresh workspace is removed anyway', async () => {
+    // 19000 empty files (under the file-count limit) make every measurement walk long; then many
+    // files below the file size cap, each MiB reported once written: the last line is what got through.
+    const data = await gw.python(
+      [
+        'import os',
+        'for i in range(19000): open(f"e{i}", "w").close()',
+        'block = b"x" * (1 << 20)',
+        'n = 0',
+        'while True:',
+        "    with open(f'w{n // 32}', 'ab') as f:",
+        '        f.write(block)',
+        '    n += 1',
+        '    print(n)',
+      ].join('\n'),
+      { timeout_s: 20 },
+    );
+    expect(data.ok).toBe(false);
+    expect(data.timed_out).toBe(false);
+    expect(data.stderr).toMatch(/disk limit/);
+    // 256 MiB is the default quota and each empty file counts 1 KiB: what got past the quota before
+    // the kill is the watchdog's latency.
+    const overshootMiB = Number(data.stdout.trim().split('\n').at(-1)) + 19000 / 1024 - 256;
+    console.log(`disk quota overshoot: ${overshootMiB.toFixed(0)} MiB written past the 256 MiB limit`);
+    expect(overshootMiB).toBeGreaterThan(0);
+    // Measured 140-290 MiB on 2 busy cores (a walk of 19000 entries takes about 100 ms, more under
+    // load): the run must be stopped long before it writes GBs.
+    expect(overshootMiB).toBeLessThan(512);
+    expect(readdirSync(join(gw.workDir, 'calls'))).toEqual([]);
+  });
 });
 
 describe.concurrent('confinement', () => {

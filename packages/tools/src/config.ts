@@ -22,6 +22,11 @@ export const DEFAULT_FILE_SIZE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_OPEN_FILES = 256;
 /** Bytes a workspace may hold: a run growing it past this is killed; a session past it refuses runs. */
 export const DEFAULT_DISK_BYTES = 256 * 1024 * 1024;
+/**
+ * Entries (files, directories, links) a workspace may hold: a run creating more is killed; a session
+ * past it refuses runs. It bounds how long measuring a workspace takes (about 20 ms per 1000 entries).
+ */
+export const DEFAULT_MAX_FILES = 20_000;
 /** Size of a call's private `/tmp` tmpfs. */
 export const DEFAULT_TMP_BYTES = 64 * 1024 * 1024;
 /** A session unused this long is deleted with its files. */
@@ -36,6 +41,7 @@ export const DEFAULT_LIMITS: Readonly<SandboxLimits> = {
   fileSizeBytes: DEFAULT_FILE_SIZE_BYTES,
   openFiles: DEFAULT_OPEN_FILES,
   diskBytes: DEFAULT_DISK_BYTES,
+  maxFiles: DEFAULT_MAX_FILES,
   tmpBytes: DEFAULT_TMP_BYTES,
 };
 

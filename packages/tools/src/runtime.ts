@@ -48,6 +48,7 @@ export async function createToolRuntime(options: ToolsOptions = {}): Promise<Too
     owner: sandbox.owner,
     sessionTtlS: options.sessionTtlS,
     sessionQuotaBytes: limits.diskBytes,
+    sessionMaxFiles: limits.maxFiles,
   });
   const env: ExecEnvironment = {
     sandbox,

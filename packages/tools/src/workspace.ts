@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_DISK_BYTES, DEFAULT_SESSION_TTL_S } from './config.js';
+import { DEFAULT_DISK_BYTES, DEFAULT_MAX_FILES, DEFAULT_SESSION_TTL_S } from './config.js';
 import { ToolError } from './errors.js';
-import { diskUsage } from './sandbox/disk-usage.js';
+import { measureUsage, type Usage } from './sandbox/disk-usage.js';
 
 /** A writable directory lent to one call. */
 export interface Workspace {
@@ -21,6 +21,8 @@ export interface WorkspaceManagerOptions {
   sessionTtlS?: number;
   /** Bytes a session may hold; one left larger refuses further runs until deleted. @default DEFAULT_DISK_BYTES */
   sessionQuotaBytes?: number;
+  /** Entries a session may hold; one left with more refuses further runs until deleted. @default DEFAULT_MAX_FILES */
+  sessionMaxFiles?: number;
   /** Clock in milliseconds, for tests. @default Date.now */
   now?: () => number;
 }
@@ -28,8 +30,8 @@ export interface WorkspaceManagerOptions {
 interface SessionState {
   path: string;
   lastUsed: number;
-  /** Bytes measured after the last call. */
-  bytes: number;
+  /** Measured after the last call. */
+  usage: Usage;
   /** Tail of the queue of calls on this session: they run one at a time. */
   tail: Promise<void>;
   users: number;
@@ -45,6 +47,7 @@ export class WorkspaceManager {
   readonly #owner: { uid: number; gid: number } | undefined;
   readonly #ttlMs: number;
   readonly #quota: number;
+  readonly #maxFiles: number;
   readonly #now: () => number;
   readonly #sessions = new Map<string, SessionState>();
   #sweeper: NodeJS.Timeout | undefined;
@@ -55,9 +58,11 @@ export class WorkspaceManager {
     this.#owner = options.owner;
     this.#ttlMs = (options.sessionTtlS ?? DEFAULT_SESSION_TTL_S) * 1000;
     this.#quota = options.sessionQuotaBytes ?? DEFAULT_DISK_BYTES;
+    this.#maxFiles = options.sessionMaxFiles ?? DEFAULT_MAX_FILES;
     this.#now = options.now ?? Date.now;
     if (!(this.#ttlMs > 0)) throw new TypeError(`Expected \`sessionTtlS\` to be a positive number, got ${String(options.sessionTtlS)}`);
     if (!(this.#quota > 0)) throw new TypeError(`Expected \`sessionQuotaBytes\` to be a positive number, got ${String(options.sessionQuotaBytes)}`);
+    if (!(this.#maxFiles > 0)) throw new TypeError(`Expected \`sessionMaxFiles\` to be a positive number, got ${String(options.sessionMaxFiles)}`);
   }
 
   async #ensureRoot(): Promise<void> {
@@ -109,7 +114,7 @@ export class WorkspaceManager {
     const { key, path } = this.#key(principal, sessionId);
     let state = this.#sessions.get(key);
     if (state === undefined) {
-      state = { path, lastUsed: this.#now(), bytes: 0, tail: Promise.resolve(), users: 0 };
+      state = { path, lastUsed: this.#now(), usage: { bytes: 0, entries: 0 }, tail: Promise.resolve(), users: 0 };
       this.#sessions.set(key, state);
     }
     const s = state;
@@ -126,12 +131,11 @@ export class WorkspaceManager {
       unlock();
     };
     try {
-      if (s.bytes > this.#quota) {
-        throw new ToolError(
-          'SESSION_OVER_QUOTA',
-          `session \`${sessionId}\` holds ${s.bytes} bytes, over its quota of ${this.#quota}; ` +
-            `DELETE /sessions/${sessionId} to start it again`,
-        );
+      if (s.usage.over !== undefined) {
+        const held = s.usage.over === 'entries'
+          ? `more than ${this.#maxFiles} files, over its quota of ${this.#maxFiles} files`
+          : `${s.usage.bytes} bytes, over its quota of ${this.#quota}`;
+        throw new ToolError('SESSION_OVER_QUOTA', `session \`${sessionId}\` holds ${held}; DELETE /sessions/${sessionId} to start it again`);
       }
       await mkdir(join(path, '..'), { recursive: true, mode: 0o711 });
       await mkdir(path, { recursive: true, mode: 0o700 });
@@ -147,7 +151,8 @@ export class WorkspaceManager {
         if (released) return;
         released = true;
         try {
-          s.bytes = await diskUsage(path, this.#quota);
+          // A run killed at a limit leaves its files: measured here, they keep the session refused.
+          s.usage = await measureUsage(path, { maxBytes: this.#quota, maxEntries: this.#maxFiles });
         } finally {
           done();
         }
@@ -179,7 +184,7 @@ export class WorkspaceManager {
     try {
       if (!stillWanted()) return;
       await rm(state.path, { recursive: true, force: true, maxRetries: 3 });
-      state.bytes = 0;
+      state.usage = { bytes: 0, entries: 0 };
       // A call that queued meanwhile keeps the entry: it recreates the directory when it runs.
       if (state.users === 1) this.#sessions.delete(key);
     } finally {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../src/config.js';
-import { diskUsage, MIN_ENTRY_BYTES } from '../src/sandbox/disk-usage.js';
+import { diskUsage, measureUsage, MIN_ENTRY_BYTES } from '../src/sandbox/disk-usage.js';
 import { prlimitArgs, validateLimits } from '../src/sandbox/limits.js';
 
 describe('validateLimits', () => {
@@ -38,5 +38,16 @@ describe('diskUsage', () => {
 
   it('stops counting once past the limit', async () => {
     expect(await diskUsage(dir, 2048)).toBeLessThan(256 * 1024);
+  });
+
+  it('stops at the entry limit from the listing alone, and names the limit passed', async () => {
+    const many = join(dir, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 200; i++) writeFileSync(join(many, `f${i}`), '');
+    const over = await measureUsage(dir, { maxBytes: 2 ** 40, maxEntries: 100 });
+    expect(over.over).toBe('entries');
+    expect(over.entries).toBeGreaterThan(100);
+    expect((await measureUsage(dir, { maxBytes: 2 ** 40, maxEntries: 1000 })).over).toBeUndefined();
+    expect((await measureUsage(dir, { maxBytes: 4096, maxEntries: 1000 })).over).toBe('bytes');
   });
 });

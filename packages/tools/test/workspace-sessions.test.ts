@@ -99,6 +99,19 @@ describe('WorkspaceManager sessions', () => {
     await ws.close();
   });
 
+  it('refuses runs on a session left holding more files than its limit', async () => {
+    const ws = new WorkspaceManager(root(), { sessionMaxFiles: 50 });
+    const w = await ws.session('alice', 'files');
+    for (let i = 0; i < 60; i++) writeFileSync(join(w.path, `e${i}`), '');
+    await w.release();
+    const refused = await ws.session('alice', 'files').catch((err: unknown) => err);
+    expect((refused as ToolError).code).toBe('SESSION_OVER_QUOTA');
+    expect((refused as ToolError).message).toMatch(/more than 50 files.*DELETE \/sessions\/files/);
+    await ws.deleteSession('alice', 'files');
+    await (await ws.session('alice', 'files')).release();
+    await ws.close();
+  });
+
   it('deleting waits for the call running on the session', async () => {
     const ws = new WorkspaceManager(root());
     const w = await ws.session('alice', 'd');

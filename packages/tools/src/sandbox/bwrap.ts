@@ -2,12 +2,16 @@ import { constants } from 'node:os';
 import { runProcess } from './process.js';
 import { bwrapArgs, SANDBOX_WORKSPACE } from './bwrap-args.js';
 import { createCallCgroup, removeLayout, type CallCgroup, type CgroupLayout } from './cgroup.js';
-import { diskUsage } from './disk-usage.js';
+import { measureUsage } from './disk-usage.js';
 import { prlimitArgs } from './limits.js';
 import type { RunOutcome, RunSpec, Sandbox } from './types.js';
 
-/** How often a running call's workspace is measured against its disk limit. */
-const DISK_CHECK_INTERVAL_MS = 250;
+/**
+ * How often a running call's workspace is measured against its disk limits. A walk is bounded by
+ * `maxFiles`, so even a full workspace costs a few hundred milliseconds of background I/O at most;
+ * a walk still running skips the next tick.
+ */
+const DISK_CHECK_INTERVAL_MS = 100;
 
 /**
  * Joins the cgroups named by the first `$1` arguments, then execs the rest. A fixed script: no
@@ -96,12 +100,13 @@ export class BwrapSandbox implements Sandbox {
     const timer = setInterval(() => {
       if (checking) return;
       checking = true;
-      diskUsage(spec.workspace, spec.limits.diskBytes)
-        .then((bytes) => {
-          if (bytes > spec.limits.diskBytes && !watchdog.signal.aborted) {
-            killedFor = `the workspace grew past its ${spec.limits.diskBytes}-byte disk limit`;
-            watchdog.abort();
-          }
+      measureUsage(spec.workspace, { maxBytes: spec.limits.diskBytes, maxEntries: spec.limits.maxFiles })
+        .then((usage) => {
+          if (usage.over === undefined || watchdog.signal.aborted) return;
+          killedFor = usage.over === 'entries'
+            ? `the workspace holds more than ${spec.limits.maxFiles} files, its file-count limit`
+            : `the workspace grew past its ${spec.limits.diskBytes}-byte disk limit`;
+          watchdog.abort();
         })
         .finally(() => {
           checking = false;

@@ -7,6 +7,7 @@ const LIMIT_RANGES: Record<keyof SandboxLimits, { min: number; max: number }> = 
   fileSizeBytes: { min: 1024, max: 2 ** 50 },
   openFiles: { min: 16, max: 1_048_576 },
   diskBytes: { min: 64 * 1024, max: 2 ** 50 },
+  maxFiles: { min: 16, max: 10_000_000 },
   tmpBytes: { min: 64 * 1024, max: 2 ** 40 },
 };
 

@@ -103,5 +103,6 @@ export const PROBE_LIMITS: SandboxLimits = {
   fileSizeBytes: 1024 * 1024,
   openFiles: 64,
   diskBytes: 1024 * 1024,
+  maxFiles: 64,
   tmpBytes: 1024 * 1024,
 };

@@ -15,6 +15,11 @@ export interface SandboxLimits {
    * files cannot exhaust inodes); a run that grows it past this is killed.
    */
   diskBytes: number;
+  /**
+   * Files, directories and links the workspace may hold while the call runs; a run creating more
+   * is killed. Bounds the cost of measuring the workspace, so the disk watchdog stays prompt.
+   */
+  maxFiles: number;
   /** Size of the call's private `/tmp` (a tmpfs, charged to the call's memory). */
   tmpBytes: number;
 }

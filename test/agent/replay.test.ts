@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTranscript, replayTranscript, runAgent, type AgentResult } from '../../packages/agent/dist/index.js';
+import type { ToolInvoker } from '../../packages/protocol/dist/index.js';
+import { readTranscript, replayTranscript, runAgent, type AgentEvent, type AgentResult } from '../../packages/agent/dist/index.js';
 import { harness, lastToolResult, localTools } from './helpers.js';
 
 const comparable = (r: AgentResult) => ({ ...r, durationMs: 0 });
@@ -80,6 +81,47 @@ describe('JSONL transcript and offline replay', () => {
     await h.close();
     const events = readTranscript(file).map((e) => (e.type === 'tool_start' ? { ...e, arguments: '{"cmd":"echo other"}' } : e));
     await expect(replayTranscript(events)).rejects.toThrow(/replay diverged.*exec_shell/);
+  });
+
+  it('replays a run cancelled between a tool turn and the next model call: same iterations, no extra model request', async () => {
+    const file = join(dir, 'cancel-between.jsonl');
+    const h = await harness([{ toolCalls: [{ name: 'exec_shell', arguments: { cmd: 'echo once' } }] }, { content: 'never asked' }]);
+    const controller = new AbortController();
+    const recorded = await runAgent([{ role: 'user', content: 'stop me' }], {
+      ...h.options, tools: tools.invoker, transcript: file, signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'tool_end') controller.abort();
+      },
+    });
+    await h.close();
+    expect(recorded).toMatchObject({ stoppedReason: 'cancelled', iterations: 1 });
+    const events: AgentEvent[] = [];
+    const replayed = await replayTranscript(file, { onEvent: (e) => void events.push(e) });
+    expect(comparable(replayed)).toEqual(comparable(recorded));
+    const strip = (e: AgentEvent) => ({ ...e, elapsedMs: 0, ...(e.type === 'tool_end' ? { durationMs: 0 } : {}), ...(e.type === 'run_end' ? { result: comparable(e.result) } : {}) });
+    expect(events.map(strip)).toEqual(readTranscript(file).map(strip).map((e) => (e.type === 'llm_response' ? { ...e, latencyMs: expect.any(Number) } : e)));
+  });
+
+  it('replays a run that ended with a failed model call or tool listing: the same error text', async () => {
+    const modelFile = join(dir, 'model-error.jsonl');
+    const h = await harness([{ status: 400, message: 'bad request from the model server' }]);
+    const modelFailed = await runAgent([{ role: 'user', content: 'x' }], { ...h.options, tools: tools.invoker, transcript: modelFile });
+    await h.close();
+    expect(modelFailed).toMatchObject({ stoppedReason: 'error', error: expect.stringContaining('bad request from the model server') });
+    expect(comparable(await replayTranscript(modelFile))).toEqual(comparable(modelFailed));
+
+    const listFile = join(dir, 'list-error.jsonl');
+    const unreachable: ToolInvoker = {
+      listTools: async () => {
+        throw new Error('gateway unreachable');
+      },
+      invoke: async () => ({ text: 'never', data: { ok: true } }),
+    };
+    const h2 = await harness([{ content: 'never asked' }]);
+    const listFailed = await runAgent([{ role: 'user', content: 'x' }], { ...h2.options, tools: unreachable, transcript: listFile });
+    await h2.close();
+    expect(listFailed).toMatchObject({ stoppedReason: 'error', error: 'listing tools failed: gateway unreachable' });
+    expect(comparable(await replayTranscript(listFile))).toEqual(comparable(listFailed));
   });
 
   it('rejects a transcript without a run_start', async () => {

@@ -16,9 +16,14 @@ import { openTranscript } from './transcript.js';
 
 type EmitInput = AgentEvent extends infer E ? (E extends AgentEvent ? Omit<E, 'elapsedMs'> : never) : never;
 
+/** `detail` of the guard_tripped event of a stop at the check before a model call (replay looks for it). */
+export const BEFORE_MODEL_CALL_DETAIL = 'before a model call';
+
 /** Hooks for replay: a deadline it controls instead of the wall clock. Not public API. */
 export interface RunInternals {
   deadlineSignal?: AbortSignal;
+  /** Called just before the guards are checked ahead of a model call, with the turns taken so far. */
+  beforeModelCheck?(iterations: number): void;
 }
 
 /**
@@ -96,10 +101,11 @@ export async function runAgentWith(
     };
 
     for (;;) {
+      internals.beforeModelCheck?.(state.iterations);
       const stop = firstStop(BEFORE_LLM_CALL, state);
       if (stop !== undefined) {
         const guard = stop === 'budget' ? 'deadline' : stop === 'cancelled' ? 'cancelled' : 'max_iterations';
-        emit({ type: 'guard_tripped', iteration: state.iterations, guard, action: 'stop', detail: 'before a model call' });
+        emit({ type: 'guard_tripped', iteration: state.iterations, guard, action: 'stop', detail: BEFORE_MODEL_CALL_DETAIL });
         return finish(stop, null);
       }
       state.iterations += 1;

@@ -1,11 +1,11 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { FunctionTool, InvokeOptions, InvokeResult, ToolInvoker } from '@mini-agent/protocol';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import type { AgentEvent, AgentResult, LlmResponseEvent, RunEndEvent, RunStartEvent, ToolEndEvent, ToolStartEvent } from './events.js';
+import type { AgentEvent, AgentResult, GuardTrippedEvent, LlmResponseEvent, RunEndEvent, RunStartEvent, ToolEndEvent, ToolStartEvent } from './events.js';
 import type { ChatClient } from './llm.js';
 import type { AgentOptions } from './options.js';
 import { canonicalJson } from './canonical-json.js';
-import { runAgentWith } from './run-agent.js';
+import { BEFORE_MODEL_CALL_DETAIL, runAgentWith } from './run-agent.js';
 
 /** A JSONL transcript being written: one event per line, flushed as it happens. */
 export interface TranscriptWriter {
@@ -73,8 +73,21 @@ export async function replayTranscript(source: string | { text: string } | Agent
   const stopHere = (): Error => {
     if (end?.result.stoppedReason === 'cancelled') cancel.abort(abortError());
     else if (end?.result.stoppedReason === 'budget') deadline.abort(abortError());
+    else if (end?.result.stoppedReason === 'error' && end.result.error !== undefined) {
+      // The run re-adds its prefix ("model call failed: "), so the replay ends with the same text.
+      return new Error(end.result.error.replace(/^(model call failed|listing tools failed): /, ''));
+    }
     return abortError();
   };
+  // A run cancelled (or out of time) between a tool turn and the next model call: stop at that check.
+  const stoppedBeforeModel = events.find((e): e is GuardTrippedEvent =>
+    e.type === 'guard_tripped' && e.action === 'stop' && e.detail === BEFORE_MODEL_CALL_DETAIL && (e.guard === 'cancelled' || e.guard === 'deadline'));
+  const beforeModelCheck = (iterations: number): void => {
+    if (stoppedBeforeModel === undefined || iterations !== stoppedBeforeModel.iteration) return;
+    (stoppedBeforeModel.guard === 'cancelled' ? cancel : deadline).abort(abortError());
+  };
+  const listingFailed = start.tools.length === 0 && end?.result.stoppedReason !== undefined &&
+    end.result.error?.startsWith('listing tools failed: ') === true;
 
   // A replay that asks for something else than the recording is not the same run: it fails.
   let divergence: Error | undefined;
@@ -96,7 +109,10 @@ export async function replayTranscript(source: string | { text: string } | Agent
     },
   };
   const tools: ToolInvoker = {
-    listTools: async (): Promise<FunctionTool[]> => start.tools,
+    listTools: async (): Promise<FunctionTool[]> => {
+      if (listingFailed) throw stopHere();
+      return start.tools;
+    },
     invoke: async (name: string, args?: unknown, _options?: InvokeOptions): Promise<InvokeResult> => {
       const next = invocations.shift();
       if (next !== undefined && (next.start.name !== name || canonicalJson(args ?? {}) !== canonicalJson(next.start.arguments))) {
@@ -137,7 +153,7 @@ export async function replayTranscript(source: string | { text: string } | Agent
     signal: cancel.signal,
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
-  }, { deadlineSignal: deadline.signal });
+  }, { deadlineSignal: deadline.signal, beforeModelCheck });
   if (divergence !== undefined) throw divergence;
   return result;
 }

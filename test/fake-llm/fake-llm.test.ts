@@ -47,6 +47,31 @@ describe('fake OpenAI-compatible server', () => {
     expect(fake.rejected).toHaveLength(1);
   });
 
+  const user = [{ role: 'user', content: 'x' }];
+  const fn = { type: 'function', function: { name: 'f', parameters: { type: 'object' } } };
+  const call = (id: string) => ({ id, type: 'function', function: { name: 'f', arguments: '{}' } });
+  it.each([
+    ['tool_choice without tools', { tool_choice: 'auto' }, "'tool_choice' is only allowed when 'tools' are specified"],
+    ['an empty tools list', { tools: [] }, "Invalid 'tools': empty array"],
+    ['an assistant message with an empty tool_calls list', { messages: [...user, { role: 'assistant', content: null, tool_calls: [] }] }, "Invalid 'messages[1].tool_calls': empty array"],
+    ['a tool message with null content', { messages: [...user, { role: 'assistant', content: null, tool_calls: [call('c1')] }, { role: 'tool', tool_call_id: 'c1', content: null }] }, "'messages[2].content'"],
+    ['a tool_call without type', { messages: [...user, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', function: { name: 'f', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'r' }] }, "'messages[1].tool_calls[0].type'"],
+    ['a tool_call without function', { messages: [...user, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function' }] }, { role: 'tool', tool_call_id: 'c1', content: 'r' }] }, "'messages[1].tool_calls[0].function'"],
+    ['duplicate tool_call ids', { messages: [...user, { role: 'assistant', content: null, tool_calls: [call('c1'), call('c1')] }, { role: 'tool', tool_call_id: 'c1', content: 'r' }, { role: 'tool', tool_call_id: 'c1', content: 'r' }] }, 'Duplicate'],
+    ['temperature above 2', { temperature: 5 }, "'temperature'"],
+    ['temperature below 0', { temperature: -0.1 }, "'temperature'"],
+  ])('rejects %s with 400', async (_name, extra, message) => {
+    fake = await startFakeLlm([{ content: 'never sent' }]);
+    const res = await post({ model: 'm', messages: user, ...extra });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toContain(message);
+  });
+
+  it('accepts tools with tool_choice and a temperature in 0..2', async () => {
+    fake = await startFakeLlm([{ content: 'ok' }]);
+    expect((await post({ model: 'm', messages: user, tools: [fn], tool_choice: 'auto', temperature: 2 })).status).toBe(200);
+  });
+
   it('rejects a request without a model, and answers 400 when the script is exhausted', async () => {
     fake = await startFakeLlm([]);
     expect((await post({ messages: [{ role: 'user', content: 'x' }] })).status).toBe(400);

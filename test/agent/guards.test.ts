@@ -187,6 +187,23 @@ describe('guards, through the fake model API and real tools', () => {
     }
   });
 
+  it('tool calls under finish_reason stop never run; with no text besides them the run ends with error, not success', async () => {
+    const h = await harness([
+      { content: null, toolCalls: [py('print("nope")')], finishReason: 'stop' },
+      { content: 'the answer', toolCalls: [py('print("nope")')], finishReason: 'stop' },
+    ]);
+    try {
+      const empty = await runAgent(task, { ...h.options, tools: tools.invoker });
+      expect(empty).toMatchObject({ stoppedReason: 'error', finalAnswer: null, error: expect.stringContaining('finish_reason `stop`') });
+      const answered = await runAgent(task, { ...h.options, tools: tools.invoker });
+      expect(answered).toMatchObject({ stoppedReason: 'success', finalAnswer: 'the answer' });
+      expect(ofType(h.events, 'tool_start')).toHaveLength(0);
+      for (const r of [empty, answered]) expect(transcriptProblems(r.messages)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('after repeated failures a research directive follows, at most maxResearchHops times', async () => {
     const { ResearchInvoker } = await import('./helpers.js');
     const research = new ResearchInvoker(tools.invoker);

@@ -169,6 +169,11 @@ export async function runAgentWith(
         history.push({ role: 'assistant', content: content ?? '' });
         if (finishReason === 'length') return finish('budget', content, 'the model hit its output token limit');
         if (finishReason === 'content_filter') return finish('error', content, 'the answer was withheld by a content filter');
+        const dropped = finishReason === 'tool_calls' ? 0 : Array.isArray(rawCalls) ? rawCalls.length : 0;
+        if (dropped > 0 && (content ?? '').trim() === '') {
+          // Some servers (vLLM, Ollama) put calls under `stop`; running them is unsafe, calling it an answer is wrong.
+          return finish('error', null, `the model sent ${dropped} tool call(s) under finish_reason \`${finishReason}\` and no answer; tools run only for \`tool_calls\``);
+        }
         if (
           settings.repair && settings.researchOnUnsure && researchTools.length > 0 &&
           researchHops < settings.maxResearchHops && looksUnsure(content)

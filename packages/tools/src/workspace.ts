@@ -3,6 +3,7 @@ import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_DISK_BYTES, DEFAULT_MAX_FILES, DEFAULT_SESSION_TTL_S } from './config.js';
 import { ToolError } from './errors.js';
+import { removeTree } from './remove-tree.js';
 import { measureUsage, type Usage } from './sandbox/disk-usage.js';
 
 /** A writable directory lent to one call. */
@@ -94,7 +95,8 @@ export class WorkspaceManager {
     }
     return {
       path,
-      release: () => rm(path, { recursive: true, force: true, maxRetries: 3 }),
+      // Removed even after a run killed at a limit: a fresh workspace never outlives its call.
+      release: () => removeTree(path),
     };
   }
 
@@ -132,9 +134,12 @@ export class WorkspaceManager {
     };
     try {
       if (s.usage.over !== undefined) {
-        const held = s.usage.over === 'entries'
-          ? `more than ${this.#maxFiles} files, over its quota of ${this.#maxFiles} files`
-          : `${s.usage.bytes} bytes, over its quota of ${this.#quota}`;
+        const held =
+          s.usage.over === 'entries'
+            ? `more than ${this.#maxFiles} files, over its quota of ${this.#maxFiles} files`
+            : s.usage.over === 'unreadable'
+              ? 'a directory the gateway cannot read, so its disk use is unknown'
+              : `${s.usage.bytes} bytes, over its quota of ${this.#quota}`;
         throw new ToolError('SESSION_OVER_QUOTA', `session \`${sessionId}\` holds ${held}; DELETE /sessions/${sessionId} to start it again`);
       }
       await mkdir(join(path, '..'), { recursive: true, mode: 0o711 });
@@ -183,7 +188,7 @@ export class WorkspaceManager {
     await previous;
     try {
       if (!stillWanted()) return;
-      await rm(state.path, { recursive: true, force: true, maxRetries: 3 });
+      await removeTree(state.path);
       state.usage = { bytes: 0, entries: 0 };
       // A call that queued meanwhile keeps the entry: it recreates the directory when it runs.
       if (state.users === 1) this.#sessions.delete(key);
@@ -219,6 +224,6 @@ export class WorkspaceManager {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#sessions.clear();
-    await rm(this.root, { recursive: true, force: true, maxRetries: 3 });
+    await removeTree(this.root);
   }
 }

@@ -11,6 +11,8 @@ export interface ExecEnvironment {
   defaultTimeoutS: number;
   maxTimeoutS: number;
   maxOutputBytes: number;
+  /** Told when a workspace could not be released; the call's result is kept. @default a process warning */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 export interface ExecRequest {
@@ -64,7 +66,13 @@ export async function runExec(env: ExecEnvironment, req: ExecRequest, ctx: ToolC
     ctx.onOutcome?.({ stdoutBytes: outcome.stdoutBytes, stderrBytes: outcome.stderrBytes });
     return { text: execText(data), data };
   } finally {
-    await workspace.release();
+    // The run's result (or its error) is what the caller gets: a workspace that cannot be removed
+    // or measured is the operator's problem, never a 500 that hides what the code did.
+    await workspace.release().catch((err: unknown) => {
+      const message = `could not release workspace ${workspace.path}: ${(err as Error).message}`;
+      if (env.onWarning === undefined) process.emitWarning(message, 'MiniAgentWorkspaceWarning');
+      else env.onWarning(message);
+    });
   }
 }
 

@@ -103,9 +103,12 @@ export class BwrapSandbox implements Sandbox {
       measureUsage(spec.workspace, { maxBytes: spec.limits.diskBytes, maxEntries: spec.limits.maxFiles })
         .then((usage) => {
           if (usage.over === undefined || watchdog.signal.aborted) return;
-          killedFor = usage.over === 'entries'
-            ? `the workspace holds more than ${spec.limits.maxFiles} files, its file-count limit`
-            : `the workspace grew past its ${spec.limits.diskBytes}-byte disk limit`;
+          killedFor =
+            usage.over === 'entries'
+              ? `the workspace holds more than ${spec.limits.maxFiles} files, its file-count limit`
+              : usage.over === 'unreadable'
+                ? 'the workspace has a directory the gateway cannot read, so its disk use cannot be measured'
+                : `the workspace grew past its ${spec.limits.diskBytes}-byte disk limit`;
           watchdog.abort();
         })
         .finally(() => {

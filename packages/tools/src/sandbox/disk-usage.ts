@@ -19,7 +19,8 @@ export interface UsageLimits {
 export interface Usage {
   bytes: number;
   entries: number;
-  over?: 'bytes' | 'entries' | undefined;
+  /** `unreadable`: a directory the gateway may not list, so nothing in it can be counted. */
+  over?: 'bytes' | 'entries' | 'unreadable' | undefined;
 }
 
 /**
@@ -27,7 +28,8 @@ export interface Usage {
  * checking a workspace that is being flooded costs no more than its limits. Entries are counted
  * from each directory listing before any of them is stat'ed, so one huge directory is refused
  * without a stat per file. Entries that vanish mid-walk are skipped: the sandboxed code may be
- * deleting files while we count.
+ * deleting files while we count. A directory the gateway may not list (code running as the
+ * gateway's uid can `chmod 0300` its own) counts as over: what it holds cannot be measured.
  */
 export async function measureUsage(dir: string, limits: UsageLimits): Promise<Usage> {
   let bytes = 0;
@@ -38,7 +40,9 @@ export async function measureUsage(dir: string, limits: UsageLimits): Promise<Us
     let names: string[];
     try {
       names = await readdir(current);
-    } catch {
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') return { bytes, entries, over: 'unreadable' };
       continue;
     }
     entries += names.length;

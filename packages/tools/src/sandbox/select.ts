@@ -1,6 +1,7 @@
-import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PythonInterpreter } from '../python.js';
+import { removeTree } from '../remove-tree.js';
 import type { SandboxChoice } from '../config.js';
 import { extraReadOnly } from './bwrap-args.js';
 import { NoSandbox } from './none.js';
@@ -70,6 +71,6 @@ async function trial(sandbox: Sandbox, options: SelectSandboxOptions): Promise<v
       throw new Error(`a trial run failed (rc ${String(outcome.rc)}${outcome.signal ? `, ${outcome.signal}` : ''}): ${said || 'no output'}`);
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   }
 }

@@ -88,4 +88,28 @@ describe('non-conforming model answers end the run cleanly', () => {
       await h.close();
     }
   });
+
+  it('an onEvent callback that throws, or a transcript that cannot be written, does not end the run', async () => {
+    const h = await harness([
+      { toolCalls: [{ name: 'exec_shell', arguments: { cmd: 'echo still-running' } }] },
+      { content: 'finished anyway' },
+    ]);
+    const seen: string[] = [];
+    try {
+      const result = await runAgent(task, {
+        ...h.options,
+        tools: tools.invoker,
+        // /dev/full opens but every write fails with ENOSPC.
+        transcript: '/dev/full',
+        onEvent: (e) => {
+          seen.push(e.type);
+          throw new Error(`display bug at ${e.type}`);
+        },
+      });
+      expect(result).toMatchObject({ stoppedReason: 'success', finalAnswer: 'finished anyway' });
+      expect(seen).toEqual(['run_start', 'llm_request', 'llm_response', 'tool_start', 'tool_end', 'llm_request', 'llm_response', 'run_end']);
+    } finally {
+      await h.close();
+    }
+  });
 });

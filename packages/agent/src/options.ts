@@ -90,9 +90,12 @@ export interface AgentOptions {
   sessionId?: string;
   /** Aborting it stops the run with `cancelled`. */
   signal?: AbortSignal;
-  /** Receives every {@link AgentEvent} as it happens. */
+  /** Receives every {@link AgentEvent} as it happens. What it throws is ignored (a process warning, once). */
   onEvent?: (event: AgentEvent) => void;
-  /** Path of a JSONL transcript (one event per line), replayable with `replayTranscript()`. @default none */
+  /**
+   * Path of a JSONL transcript (one event per line), replayable with `replayTranscript()`. A write
+   * that fails ends the transcript there (a process warning), not the run. @default none
+   */
   transcript?: string;
 }
 

@@ -49,12 +49,27 @@ export async function runAgentWith(
   const transcript = options.transcript === undefined ? undefined : openTranscript(options.transcript);
   let started = false;
   let ended = false;
+  let transcriptOk = true;
+  let onEventFailed = false;
   const emit = (event: EmitInput): void => {
     if (event.type === 'run_start') started = true;
     if (event.type === 'run_end') ended = true;
     const full = { ...event, elapsedMs: Math.round(performance.now() - t0) } as AgentEvent;
-    transcript?.write(full);
-    options.onEvent?.(full);
+    // Observers must not change the run: a full disk or a display bug is reported once and ignored.
+    if (transcript !== undefined && transcriptOk) {
+      try {
+        transcript.write(full);
+      } catch (err) {
+        transcriptOk = false;
+        process.emitWarning(`the transcript could not be written, it stops here: ${(err as Error).message}`, 'MiniAgentWarning');
+      }
+    }
+    try {
+      options.onEvent?.(full);
+    } catch (err) {
+      if (!onEventFailed) process.emitWarning(`onEvent threw; its errors are ignored: ${(err as Error)?.message ?? String(err)}`, 'MiniAgentWarning');
+      onEventFailed = true;
+    }
   };
 
   const deadlineSignal = internals.deadlineSignal ?? AbortSignal.timeout(settings.maxWallclockMs);
@@ -227,7 +242,11 @@ export async function runAgentWith(
     if (!started) emit({ type: 'run_start', settings, messages: structuredClone([...input]), tools: [] });
     return finish('error', null, `unexpected failure: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
-    transcript?.close();
+    try {
+      transcript?.close();
+    } catch {
+      // Nothing left to lose: every line was written synchronously or already reported.
+    }
   }
 }
 

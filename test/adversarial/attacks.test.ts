@@ -181,6 +181,21 @@ describe('resource attacks', () => {
     await gw.request('DELETE', `/sessions/${sid}`);
   });
 
+  it('one principal cannot open more sessions than MINI_AGENT_MAX_SESSIONS_PER_PRINCIPAL (16)', async () => {
+    const ids = Array.from({ length: 16 }, (_, i) => `cap-${process.pid}-${i}`);
+    for (const id of ids) expect((await gw.python('print(1)', { who: 'bob', session: id })).ok).toBe(true);
+    const refused = await gw.invoke('exec_python', { code: 'print(1)' }, { who: 'bob', session: `cap-${process.pid}-x` });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('SESSION_OVER_QUOTA');
+    expect(refused.body.message).toMatch(/16 sessions are open/);
+    // Another principal is not affected, and a deleted session makes room again.
+    expect((await gw.python('print(1)', { who: 'alice', session: `cap-${process.pid}-x` })).ok).toBe(true);
+    expect((await gw.request('DELETE', `/sessions/${ids[0]}`, { who: 'bob' })).status).toBe(204);
+    expect((await gw.python('print(1)', { who: 'bob', session: `cap-${process.pid}-x` })).ok).toBe(true);
+    for (const id of [...ids, `cap-${process.pid}-x`]) await gw.request('DELETE', `/sessions/${id}`, { who: 'bob' });
+    await gw.request('DELETE', `/sessions/cap-${process.pid}-x`, { who: 'alice' });
+  });
+
   it('fast writes are killed shortly past the disk limit and a fresh workspace is removed anyway', async () => {
     // 19000 empty files (under the file-count limit) make every measurement walk long; then many
     // files below the file size cap, each MiB reported once written: the last line is what got through.

@@ -42,6 +42,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
       sandbox: config.sandbox,
       limits: config.limits,
       sessionTtlS: config.sessionTtlS,
+      maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
       ...(options.logger ? { onSandboxWarning: (message: string) => (options.logger as FastifyBaseLogger).warn(message) } : {}),
     }));
   // `auto` may have fallen back to no isolation: that must not be served beyond this machine.

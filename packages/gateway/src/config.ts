@@ -8,6 +8,7 @@ import {
   DEFAULT_TIMEOUT_S,
   DEFAULT_LIMITS,
   DEFAULT_SESSION_TTL_S,
+  DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
   type SandboxChoice,
   type SandboxLimits,
   DEFAULT_C7_API_BASE,
@@ -63,6 +64,8 @@ export interface GatewayConfig {
   limits: SandboxLimits;
   /** Idle time after which a session and its files are deleted. */
   sessionTtlS: number;
+  /** Sessions one principal may hold at once. */
+  maxSessionsPerPrincipal: number;
   /** Runs at once over all principals. */
   maxConcurrency: number;
   /** Runs at once of one principal. */
@@ -117,6 +120,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { env: 'MINI_AGENT_MAX_FILES', flag: '--max-files', default: String(DEFAULT_LIMITS.maxFiles), description: 'Files, directories and links a workspace may hold; a run creating more is killed, a session left with more refuses runs until deleted. Bounds the disk check, keeping it prompt.' },
   { env: 'MINI_AGENT_TMP_BYTES', flag: '--tmp-bytes', default: String(DEFAULT_LIMITS.tmpBytes), description: 'Size of each call\'s private /tmp (tmpfs, counted in its memory).' },
   { env: 'MINI_AGENT_SESSION_TTL_S', flag: '--session-ttl-s', default: String(DEFAULT_SESSION_TTL_S), description: 'A session unused this long is deleted with its files.' },
+  { env: 'MINI_AGENT_MAX_SESSIONS_PER_PRINCIPAL', flag: '--max-sessions-per-principal', default: String(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL), description: 'Sessions one principal may hold at once (each up to MINI_AGENT_DISK_BYTES); a new one past it answers 409 SESSION_OVER_QUOTA until one is deleted.' },
   { env: 'MINI_AGENT_MAX_CONCURRENCY', flag: '--max-concurrency', default: 'the CPU count (os.availableParallelism())', description: 'Tool runs at once over all principals; more calls wait in the queue.' },
   { env: 'MINI_AGENT_MAX_CONCURRENCY_PER_PRINCIPAL', flag: '--max-concurrency-per-principal', default: 'half of MINI_AGENT_MAX_CONCURRENCY (rounded up) when tokens name 2+ principals, else all of it', description: 'Tool runs at once of one principal, so one agent cannot hold every slot.' },
   { env: 'MINI_AGENT_MAX_QUEUE', flag: '--max-queue', default: String(DEFAULT_MAX_QUEUE), description: 'Calls that may wait for a slot (0: none wait); past it 429 QUEUE_FULL with Retry-After. Freed slots go round-robin across principals.' },
@@ -295,7 +299,7 @@ const SANDBOX_CHOICES: readonly SandboxChoice[] = ['auto', 'bwrap', 'none'];
 function resolveSandbox(
   input: ConfigInput,
   host: string,
-): Pick<GatewayConfig, 'sandbox' | 'allowUnsandboxed' | 'limits' | 'sessionTtlS'> {
+): Pick<GatewayConfig, 'sandbox' | 'allowUnsandboxed' | 'limits' | 'sessionTtlS' | 'maxSessionsPerPrincipal'> {
   const sandbox = (input.MINI_AGENT_SANDBOX?.trim() || DEFAULT_SANDBOX) as SandboxChoice;
   if (!SANDBOX_CHOICES.includes(sandbox)) fail('MINI_AGENT_SANDBOX', `one of ${SANDBOX_CHOICES.join(', ')}`, sandbox);
   const flag = input.MINI_AGENT_ALLOW_UNSANDBOXED?.trim() || '0';
@@ -318,6 +322,7 @@ function resolveSandbox(
       tmpBytes: int('MINI_AGENT_TMP_BYTES', DEFAULT_LIMITS.tmpBytes, 64 * 1024),
     },
     sessionTtlS: number(input, 'MINI_AGENT_SESSION_TTL_S', DEFAULT_SESSION_TTL_S, { min: 1, max: 30 * 24 * 3600 }),
+    maxSessionsPerPrincipal: number(input, 'MINI_AGENT_MAX_SESSIONS_PER_PRINCIPAL', DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, { integer: true, min: 1, max: 100_000 }),
   };
 }
 

@@ -31,6 +31,8 @@ export const DEFAULT_MAX_FILES = 20_000;
 export const DEFAULT_TMP_BYTES = 64 * 1024 * 1024;
 /** A session unused this long is deleted with its files. */
 export const DEFAULT_SESSION_TTL_S = 30 * 60;
+/** Sessions one principal may hold at once: each may keep a workspace up to the disk quota. */
+export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 16;
 /** Host uid/gid sandboxed code runs as when the gateway runs as root (`nobody`/`nogroup`). */
 export const DEFAULT_SANDBOX_UID = 65534;
 
@@ -60,6 +62,8 @@ export interface ToolsOptions {
   onSandboxWarning?: (message: string) => void;
   /** A session unused this long is deleted. @default DEFAULT_SESSION_TTL_S */
   sessionTtlS?: number;
+  /** Sessions one principal may hold; a new one past it is refused with SESSION_OVER_QUOTA. @default DEFAULT_MAX_SESSIONS_PER_PRINCIPAL */
+  maxSessionsPerPrincipal?: number;
   /** Host uid the bwrap backend runs code as when the gateway is root. @default DEFAULT_SANDBOX_UID */
   sandboxUid?: number;
   /** Directory under which this process keeps workspaces; removed on close. @default a fresh directory in the OS temp dir */

@@ -49,6 +49,7 @@ export async function createToolRuntime(options: ToolsOptions = {}): Promise<Too
     sessionTtlS: options.sessionTtlS,
     sessionQuotaBytes: limits.diskBytes,
     sessionMaxFiles: limits.maxFiles,
+    maxSessionsPerPrincipal: options.maxSessionsPerPrincipal,
   });
   const env: ExecEnvironment = {
     sandbox,

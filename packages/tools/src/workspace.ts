@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_DISK_BYTES, DEFAULT_MAX_FILES, DEFAULT_SESSION_TTL_S } from './config.js';
+import { DEFAULT_DISK_BYTES, DEFAULT_MAX_FILES, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_SESSION_TTL_S } from './config.js';
 import { ToolError } from './errors.js';
 import { removeTree } from './remove-tree.js';
 import { measureUsage, type Usage } from './sandbox/disk-usage.js';
@@ -24,11 +24,18 @@ export interface WorkspaceManagerOptions {
   sessionQuotaBytes?: number;
   /** Entries a session may hold; one left with more refuses further runs until deleted. @default DEFAULT_MAX_FILES */
   sessionMaxFiles?: number;
+  /**
+   * Sessions one principal may hold at once, so its disk use is bounded by this times the quota;
+   * a new session past it is refused until one is deleted. @default DEFAULT_MAX_SESSIONS_PER_PRINCIPAL
+   */
+  maxSessionsPerPrincipal?: number | undefined;
   /** Clock in milliseconds, for tests. @default Date.now */
   now?: () => number;
 }
 
 interface SessionState {
+  /** Hash of the principal: sessions are counted per owner. */
+  owner: string;
   path: string;
   lastUsed: number;
   /** Measured after the last call. */
@@ -49,8 +56,11 @@ export class WorkspaceManager {
   readonly #ttlMs: number;
   readonly #quota: number;
   readonly #maxFiles: number;
+  readonly #maxSessions: number;
   readonly #now: () => number;
   readonly #sessions = new Map<string, SessionState>();
+  /** Sessions per owner hash, kept with #sessions. */
+  readonly #perOwner = new Map<string, number>();
   #sweeper: NodeJS.Timeout | undefined;
   #ready: Promise<void> | undefined;
 
@@ -60,9 +70,13 @@ export class WorkspaceManager {
     this.#ttlMs = (options.sessionTtlS ?? DEFAULT_SESSION_TTL_S) * 1000;
     this.#quota = options.sessionQuotaBytes ?? DEFAULT_DISK_BYTES;
     this.#maxFiles = options.sessionMaxFiles ?? DEFAULT_MAX_FILES;
+    this.#maxSessions = options.maxSessionsPerPrincipal ?? DEFAULT_MAX_SESSIONS_PER_PRINCIPAL;
     this.#now = options.now ?? Date.now;
     if (!(this.#ttlMs > 0)) throw new TypeError(`Expected \`sessionTtlS\` to be a positive number, got ${String(options.sessionTtlS)}`);
     if (!(this.#quota > 0)) throw new TypeError(`Expected \`sessionQuotaBytes\` to be a positive number, got ${String(options.sessionQuotaBytes)}`);
+    if (!Number.isInteger(this.#maxSessions) || this.#maxSessions < 1) {
+      throw new TypeError(`Expected \`maxSessionsPerPrincipal\` to be a positive integer, got ${String(options.maxSessionsPerPrincipal)}`);
+    }
     if (!(this.#maxFiles > 0)) throw new TypeError(`Expected \`sessionMaxFiles\` to be a positive number, got ${String(options.sessionMaxFiles)}`);
   }
 
@@ -100,23 +114,33 @@ export class WorkspaceManager {
     };
   }
 
-  #key(principal: string, sessionId: string): { key: string; path: string } {
+  #key(principal: string, sessionId: string): { key: string; owner: string; path: string } {
     const owner = createHash('sha256').update(principal).digest('hex').slice(0, 32);
-    return { key: `${owner}/${sessionId}`, path: join(this.root, 'sessions', owner, sessionId) };
+    return { key: `${owner}/${sessionId}`, owner, path: join(this.root, 'sessions', owner, sessionId) };
   }
 
   /**
    * The persistent workspace of `principal`'s session `sessionId`, once no other call holds it.
    * Two principals using the same id get different directories. The id must already be validated
    * against SESSION_ID_PATTERN.
-   * @throws ToolError SESSION_OVER_QUOTA when the session holds more than its quota.
+   * @throws ToolError SESSION_OVER_QUOTA when the session holds more than its quota, or when it
+   * would be a new one past the principal's session limit.
    */
   async session(principal: string, sessionId: string): Promise<Workspace> {
     await this.#ensureRoot();
-    const { key, path } = this.#key(principal, sessionId);
+    const { key, owner, path } = this.#key(principal, sessionId);
     let state = this.#sessions.get(key);
     if (state === undefined) {
-      state = { path, lastUsed: this.#now(), usage: { bytes: 0, entries: 0 }, tail: Promise.resolve(), users: 0 };
+      const held = this.#perOwner.get(owner) ?? 0;
+      if (held >= this.#maxSessions) {
+        throw new ToolError(
+          'SESSION_OVER_QUOTA',
+          `cannot open session \`${sessionId}\`: ${held} sessions are open, the most one principal may hold ` +
+            `(MINI_AGENT_MAX_SESSIONS_PER_PRINCIPAL); DELETE /sessions/<id> one you no longer need`,
+        );
+      }
+      this.#perOwner.set(owner, held + 1);
+      state = { owner, path, lastUsed: this.#now(), usage: { bytes: 0, entries: 0 }, tail: Promise.resolve(), users: 0 };
       this.#sessions.set(key, state);
     }
     const s = state;
@@ -191,11 +215,18 @@ export class WorkspaceManager {
       await removeTree(state.path);
       state.usage = { bytes: 0, entries: 0 };
       // A call that queued meanwhile keeps the entry: it recreates the directory when it runs.
-      if (state.users === 1) this.#sessions.delete(key);
+      if (state.users === 1) this.#forget(key, state);
     } finally {
       state.users--;
       unlock();
     }
+  }
+
+  #forget(key: string, state: SessionState): void {
+    this.#sessions.delete(key);
+    const held = (this.#perOwner.get(state.owner) ?? 1) - 1;
+    if (held > 0) this.#perOwner.set(state.owner, held);
+    else this.#perOwner.delete(state.owner);
   }
 
   /** Sessions currently known (for metrics and tests). */
@@ -224,6 +255,7 @@ export class WorkspaceManager {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#sessions.clear();
+    this.#perOwner.clear();
     await removeTree(this.root);
   }
 }

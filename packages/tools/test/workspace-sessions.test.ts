@@ -112,6 +112,22 @@ describe('WorkspaceManager sessions', () => {
     await ws.close();
   });
 
+  it('caps the sessions one principal holds; deleting one makes room, other principals are not affected', async () => {
+    const ws = new WorkspaceManager(root(), { maxSessionsPerPrincipal: 3 });
+    for (const id of ['a', 'b', 'c']) await (await ws.session('alice', id)).release();
+    // An existing session is still served at the cap.
+    await (await ws.session('alice', 'b')).release();
+    const refused = await ws.session('alice', 'd').catch((err: unknown) => err);
+    expect((refused as ToolError).code).toBe('SESSION_OVER_QUOTA');
+    expect((refused as ToolError).statusCode).toBe(409);
+    expect((refused as ToolError).message).toMatch(/3 sessions are open.*MINI_AGENT_MAX_SESSIONS_PER_PRINCIPAL.*DELETE \/sessions\//);
+    await (await ws.session('bob', 'd')).release();
+    expect(await ws.deleteSession('alice', 'a')).toBe(true);
+    await (await ws.session('alice', 'd')).release();
+    expect(ws.sessionCount).toBe(4);
+    await ws.close();
+  });
+
   it('deleting waits for the call running on the session', async () => {
     const ws = new WorkspaceManager(root());
     const w = await ws.session('alice', 'd');

@@ -113,6 +113,18 @@ describe('model call retries', () => {
     }
   });
 
+  it('a retry-after above llmRetryMaxMs is not retried early: the run ends with error at once', async () => {
+    const h = await harness([{ status: 429, headers: { 'retry-after': '1' } }, { content: 'too early' }]);
+    try {
+      const result = await runAgent(task, { ...h.options, llmRetryMaxMs: 200 });
+      expect(result).toMatchObject({ stoppedReason: 'error', error: expect.stringContaining('asked to wait 1000 ms') });
+      expect(h.fake.requests).toHaveLength(1);
+      expect(h.events.filter((e) => e.type === 'llm_retry')).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('500 and 503 are retried (retry-after-ms honoured); a 400 is not', async () => {
     const h = await harness([
       { status: 500, headers: { 'retry-after-ms': '50' } },
@@ -147,7 +159,7 @@ describe('model call retries', () => {
     const h = await harness([
       { status: 503, headers: { 'retry-after-ms': '10' } },
       { status: 503, headers: { 'retry-after-ms': '10' } },
-      { status: 429, headers: { 'retry-after': '30' } },
+      { status: 429, headers: { 'retry-after': '10' } },
     ]);
     try {
       const exhausted = await runAgent(task, { ...h.options, llmMaxRetries: 1 });

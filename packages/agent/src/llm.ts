@@ -46,20 +46,28 @@ export function isRetryable(err: unknown): boolean {
   return status === 408 || status === 409 || status === 429 || (status !== null && status >= 500);
 }
 
-/**
- * The wait before retry number `attempt` (1-based): the server's `retry-after-ms` or `retry-after`
- * (seconds or an HTTP date) when present, else exponential backoff with full jitter; at most `maxDelayMs`.
- */
-export function retryDelayMs(err: unknown, attempt: number, policy: RetryPolicy, now = Date.now(), random = Math.random): number {
+/** The wait the server asked for with `retry-after-ms` or `retry-after` (seconds or an HTTP date), if any. */
+export function serverDelayMs(err: unknown, now = Date.now()): number | undefined {
   const headers = err instanceof OpenAI.APIError ? err.headers : undefined;
   const ms = Number(headers?.get('retry-after-ms'));
-  if (headers?.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return Math.min(ms, policy.maxDelayMs);
+  if (headers?.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
   const after = headers?.get('retry-after');
   if (after) {
     const seconds = Number(after);
     const delay = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(after) - now;
-    if (Number.isFinite(delay) && delay >= 0) return Math.min(delay, policy.maxDelayMs);
+    if (Number.isFinite(delay) && delay >= 0) return delay;
   }
+  return undefined;
+}
+
+/**
+ * The wait before retry number `attempt` (1-based): the server's `retry-after-ms` or `retry-after`
+ * when present, else exponential backoff with full jitter at most `maxDelayMs`. `null` when the
+ * server asks for more than `maxDelayMs`: retrying sooner than it allows only earns another refusal.
+ */
+export function retryDelayMs(err: unknown, attempt: number, policy: RetryPolicy, now = Date.now(), random = Math.random): number | null {
+  const asked = serverDelayMs(err, now);
+  if (asked !== undefined) return asked > policy.maxDelayMs ? null : asked;
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
@@ -96,6 +104,9 @@ export async function createCompletion(client: ChatClient, body: ChatCompletionC
     } catch (err) {
       if (call.signal.aborted || attempt > call.policy.maxRetries || !isRetryable(err)) throw err;
       const delayMs = retryDelayMs(err, attempt, call.policy);
+      if (delayMs === null) {
+        throw new Error(`${(err as Error).message} (the server asked to wait ${serverDelayMs(err)} ms, more than llmRetryMaxMs ${call.policy.maxDelayMs} ms)`, { cause: err });
+      }
       if (Date.now() + delayMs >= call.deadlineAt) throw err;
       call.onRetry({ attempt, status: errorStatus(err), error: (err as Error).message, delayMs });
       await sleep(delayMs, undefined, { signal: call.signal });

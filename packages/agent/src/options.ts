@@ -84,7 +84,7 @@ export interface AgentOptions {
   llmMaxRetries?: number;
   /** @default 500 */
   llmRetryBaseMs?: number;
-  /** @default 20000 */
+  /** Longest wait before a retry; a server asking for longer (`retry-after`) is not retried. @default 20000 */
   llmRetryMaxMs?: number;
   /** Session passed to every tool call, so files persist between calls. @default none */
   sessionId?: string;

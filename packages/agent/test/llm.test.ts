@@ -19,7 +19,10 @@ describe('retry policy', () => {
     expect(retryDelayMs(apiError(429, { 'retry-after': '3' }), 1, policy)).toBe(3_000);
     const now = Date.parse('2025-01-01T00:00:00Z');
     expect(retryDelayMs(apiError(503, { 'retry-after': 'Wed, 01 Jan 2025 00:00:05 GMT' }), 1, policy, now)).toBe(5_000);
-    expect(retryDelayMs(apiError(429, { 'retry-after': '3600' }), 1, policy)).toBe(20_000);
+    // A server asking for more than the cap is not retried early: null means give up.
+    expect(retryDelayMs(apiError(429, { 'retry-after': '3600' }), 1, policy)).toBeNull();
+    expect(retryDelayMs(apiError(429, { 'retry-after-ms': '20001' }), 1, policy)).toBeNull();
+    expect(retryDelayMs(apiError(429, { 'retry-after': '20' }), 1, policy)).toBe(20_000);
     expect(retryDelayMs(apiError(500), 1, policy, now, () => 0)).toBe(250);
     expect(retryDelayMs(apiError(500), 3, policy, now, () => 1)).toBe(2_000);
     expect(retryDelayMs(apiError(500), 20, policy, now, () => 1)).toBe(20_000);

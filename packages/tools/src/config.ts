@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { SandboxLimits } from './sandbox/types.js';
 import type { ResearchOptions } from './research/options.js';
 
@@ -66,7 +64,11 @@ export interface ToolsOptions {
   maxSessionsPerPrincipal?: number;
   /** Host uid the bwrap backend runs code as when the gateway is root. @default DEFAULT_SANDBOX_UID */
   sandboxUid?: number;
-  /** Directory under which this process keeps workspaces; removed on close. @default a fresh directory in the OS temp dir */
+  /**
+   * Directory under which this process keeps workspaces; removed on close. Created (its parent must
+   * exist) or, when it exists, required to be owned by this uid and not group/other-writable.
+   * @default a fresh `mini-agent-XXXXXX` directory (mkdtemp) in the OS temp dir
+   */
   workDir?: string;
   /** @default DEFAULT_TIMEOUT_S */
   defaultTimeoutS?: number;
@@ -78,8 +80,4 @@ export interface ToolsOptions {
   limits?: Partial<SandboxLimits>;
   /** Research tools (they run in this process, with its network). @default none */
   research?: ResearchOptions;
-}
-
-export function defaultWorkDir(): string {
-  return join(tmpdir(), `mini-agent-${process.pid}`);
 }

@@ -5,7 +5,6 @@ import {
   DEFAULT_SANDBOX_UID,
   DEFAULT_MAX_TIMEOUT_S,
   DEFAULT_TIMEOUT_S,
-  defaultWorkDir,
   type ToolsOptions,
 } from './config.js';
 import { execPythonTool } from './exec/exec-python.js';
@@ -18,6 +17,7 @@ import { validateLimits } from './sandbox/limits.js';
 import { selectSandbox } from './sandbox/select.js';
 import type { Sandbox } from './sandbox/types.js';
 import { WorkspaceManager } from './workspace.js';
+import { createWorkDir, secureDir } from './work-dir.js';
 
 /** Everything a process needs to serve the tools; `close()` removes its workspaces. */
 export interface ToolRuntime {
@@ -37,7 +37,9 @@ export async function createToolRuntime(options: ToolsOptions = {}): Promise<Too
   const python = resolvePython(options.python);
   const allowlist = new CommandAllowlist(options.shellAllow ?? DEFAULT_SHELL_ALLOW);
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...options.limits });
-  const workDir = options.workDir ?? defaultWorkDir();
+  const workDir = options.workDir ?? (await createWorkDir());
+  // Checked before anything runs in it, so a planted directory fails startup naming the setting.
+  await secureDir(workDir, 0o711);
   const sandbox: Sandbox = await selectSandbox(options.sandbox ?? 'auto', {
     python,
     workDir,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_DISK_BYTES, DEFAULT_MAX_FILES, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_SESSION_TTL_S } from './config.js';
 import { ToolError } from './errors.js';
 import { removeTree } from './remove-tree.js';
+import { secureDir } from './work-dir.js';
 import { measureUsage, type Usage } from './sandbox/disk-usage.js';
 
 /** A writable directory lent to one call. */
@@ -82,10 +83,12 @@ export class WorkspaceManager {
 
   async #ensureRoot(): Promise<void> {
     // 0o711: the sandbox user must traverse to its own workspace, but may not list the others.
-    this.#ready ??= Promise.all([
-      mkdir(join(this.root, 'calls'), { recursive: true, mode: 0o711 }),
-      mkdir(join(this.root, 'sessions'), { recursive: true, mode: 0o711 }),
-    ]).then(() => undefined);
+    // Each level is created by us or checked to be ours alone: nothing another user pre-created.
+    this.#ready ??= (async () => {
+      await secureDir(this.root, 0o711);
+      await secureDir(join(this.root, 'calls'), 0o711);
+      await secureDir(join(this.root, 'sessions'), 0o711);
+    })();
     await this.#ready;
     if (this.#sweeper === undefined) {
       this.#sweeper = setInterval(() => void this.sweep(), Math.min(this.#ttlMs / 2, 60_000));
@@ -166,8 +169,11 @@ export class WorkspaceManager {
               : `${s.usage.bytes} bytes, over its quota of ${this.#quota}`;
         throw new ToolError('SESSION_OVER_QUOTA', `session \`${sessionId}\` holds ${held}; DELETE /sessions/${sessionId} to start it again`);
       }
-      await mkdir(join(path, '..'), { recursive: true, mode: 0o711 });
-      await mkdir(path, { recursive: true, mode: 0o700 });
+      await secureDir(join(path, '..'), 0o711);
+      // Handed to the sandbox user below, so not checked as ours; its parent is ours and 0711.
+      await mkdir(path, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       await this.#handOver(path);
     } catch (err) {
       done();

@@ -1,7 +1,8 @@
-import { chown, mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { chown, mkdtemp, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PythonInterpreter } from '../python.js';
 import { removeTree } from '../remove-tree.js';
+import { secureDir } from '../work-dir.js';
 import type { SandboxChoice } from '../config.js';
 import { extraReadOnly } from './bwrap-args.js';
 import { NoSandbox } from './none.js';
@@ -53,7 +54,7 @@ export async function selectSandbox(choice: SandboxChoice, options: SelectSandbo
 
 /** Runs the interpreter in the candidate sandbox and checks it wrote its workspace. */
 async function trial(sandbox: Sandbox, options: SelectSandboxOptions): Promise<void> {
-  await mkdir(options.workDir, { recursive: true, mode: 0o711 });
+  await secureDir(options.workDir, 0o711);
   const dir = await mkdtemp(join(options.workDir, 'probe-'));
   try {
     if (sandbox.owner !== undefined) await chown(dir, sandbox.owner.uid, sandbox.owner.gid);

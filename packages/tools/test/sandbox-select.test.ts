@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCallCgroup, detectCgroups } from '../src/sandbox/cgroup.js';
 import { resolvePython } from '../src/python.js';
 import { selectSandbox } from '../src/sandbox/select.js';
+import { trialFix } from '../src/sandbox/probe.js';
 
 const base = mkdtempSync(join(tmpdir(), 'mini-agent-select-'));
 chmodSync(base, 0o711);
@@ -73,5 +74,24 @@ describe('cgroups', () => {
     expect(await exited).toBe(null);
     expect(dirs.some((d) => existsSync(d))).toBe(false);
     for (const dir of new Set([layout.pids, layout.memory])) if (dir) (await import('node:fs/promises')).rmdir(dir).catch(() => {});
+  });
+});
+
+describe('trialFix', () => {
+  it('blames the uid process limit, not user namespaces, for EAGAIN', () => {
+    for (const reason of [
+      'a trial run failed (rc 1): bwrap: Creating new namespace failed: Resource temporarily unavailable',
+      'a trial run failed (rc 1): prlimit: fork failed: Resource temporarily unavailable',
+    ]) {
+      const fix = trialFix(reason, 10001);
+      expect(fix).toMatch(/process limit of uid 10001 is exhausted: RLIMIT_NPROC/);
+      expect(fix).not.toMatch(/unprivileged_userns/);
+    }
+  });
+
+  it('keeps the user namespace and traversal advice for their failures', () => {
+    expect(trialFix('bwrap: No permissions to creating new namespace', 0)).toMatch(/unprivileged_userns_clone/);
+    expect(trialFix("bwrap: Can't find source path /w: Permission denied", 65534)).toMatch(/let uid 65534 traverse/);
+    expect(trialFix('something else', undefined)).toMatch(/bwrap --unshare-all/);
   });
 });

@@ -84,13 +84,32 @@ export async function probeBwrap(options: BwrapProbeOptions): Promise<BwrapProbe
   } catch (err) {
     await sandbox.close();
     const reason = (err as Error).message;
-    if (/Can't find source path/i.test(reason)) {
-      return { ok: false, reason, fix: `let uid ${options.uid} traverse (o+x) every parent of the work directory and interpreter (MINI_AGENT_WORK_DIR, MINI_AGENT_PYTHON)` };
-    }
-    const userns = /namespace|uid map|Operation not permitted|Permission denied/i.test(reason);
-    return { ok: false, reason, fix: userns ? USERNS_FIX : 'run `bwrap --unshare-all --ro-bind /usr /usr -- /usr/bin/true` to see what fails' };
+    return { ok: false, reason, fix: trialFix(reason, isRoot ? options.uid : process.getuid?.()) };
   }
   return { ok: true, sandbox, notes };
+}
+
+/**
+ * What to tell the operator when the startup trial failed with `reason`; `uid` is the one the
+ * sandboxed code runs as.
+ */
+export function trialFix(reason: string, uid: number | undefined): string {
+  const who = uid === undefined ? 'the gateway user' : `uid ${uid}`;
+  if (/Can't find source path/i.test(reason)) {
+    return `let ${who} traverse (o+x) every parent of the work directory and interpreter (MINI_AGENT_WORK_DIR, MINI_AGENT_PYTHON)`;
+  }
+  // EAGAIN from clone/fork: no process slot left, whatever bwrap was doing (even "Creating new
+  // namespace failed"), so it goes before the user-namespace advice it would otherwise match.
+  if (/Resource temporarily unavailable|EAGAIN/i.test(reason)) {
+    return (
+      `the process limit of ${who} is exhausted: RLIMIT_NPROC (\`ulimit -u\`) counts every process and thread ` +
+      'of that uid on the host, the gateway\'s own threads included when it is not root; raise it ' +
+      '(`ulimit -u`, `docker run --ulimit nproc=...`, systemd `LimitNPROC=`), run fewer processes as that uid, ' +
+      'or give the gateway a writable pids cgroup so the limit is per call'
+    );
+  }
+  const userns = /namespace|uid map|Operation not permitted|Permission denied/i.test(reason);
+  return userns ? USERNS_FIX : 'run `bwrap --unshare-all --ro-bind /usr /usr -- /usr/bin/true` to see what fails';
 }
 
 /** Limits for the startup trial: small, so a broken setup fails fast. */

@@ -2,16 +2,9 @@ import { constants } from 'node:os';
 import { runProcess } from './process.js';
 import { bwrapArgs, SANDBOX_WORKSPACE } from './bwrap-args.js';
 import { createCallCgroup, removeLayout, type CallCgroup, type CgroupLayout } from './cgroup.js';
-import { measureUsage } from './disk-usage.js';
+import { watchWorkspace } from './disk-watch.js';
 import { prlimitArgs } from './limits.js';
 import type { RunOutcome, RunSpec, Sandbox } from './types.js';
-
-/**
- * How often a running call's workspace is measured against its disk limits. A walk is bounded by
- * `maxFiles`, so even a full workspace costs a few hundred milliseconds of background I/O at most;
- * a walk still running skips the next tick.
- */
-const DISK_CHECK_INTERVAL_MS = 100;
 
 /**
  * Joins the cgroups named by the first `$1` arguments, then execs the rest. A fixed script: no
@@ -96,25 +89,10 @@ export class BwrapSandbox implements Sandbox {
     const cgroup = layout === undefined ? undefined : await createCallCgroup(layout, spec.limits);
     const watchdog = new AbortController();
     let killedFor: string | undefined;
-    let checking = false;
-    const timer = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      measureUsage(spec.workspace, { maxBytes: spec.limits.diskBytes, maxEntries: spec.limits.maxFiles })
-        .then((usage) => {
-          if (usage.over === undefined || watchdog.signal.aborted) return;
-          killedFor =
-            usage.over === 'entries'
-              ? `the workspace holds more than ${spec.limits.maxFiles} files, its file-count limit`
-              : usage.over === 'unreadable'
-                ? 'the workspace has a directory the gateway cannot read, so its disk use cannot be measured'
-                : `the workspace grew past its ${spec.limits.diskBytes}-byte disk limit`;
-          watchdog.abort();
-        })
-        .finally(() => {
-          checking = false;
-        });
-    }, DISK_CHECK_INTERVAL_MS);
+    const stopWatch = watchWorkspace(spec.workspace, spec.limits, (why) => {
+      killedFor = why;
+      watchdog.abort();
+    });
     try {
       const [file, ...args] = this.argv(spec, cgroup);
       const outcome = await runProcess({
@@ -132,7 +110,7 @@ export class BwrapSandbox implements Sandbox {
       }
       return this.#shape(outcome, spec, killedFor);
     } finally {
-      clearInterval(timer);
+      stopWatch();
       await cgroup?.dispose();
     }
   }

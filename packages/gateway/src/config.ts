@@ -108,7 +108,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { env: 'MINI_AGENT_LOG_LEVEL', flag: '--log-level', default: DEFAULT_LOG_LEVEL, description: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { env: 'MINI_AGENT_BODY_LIMIT_BYTES', flag: '--body-limit-bytes', default: String(DEFAULT_BODY_LIMIT_BYTES), description: 'Largest request body (413 beyond).' },
   { env: 'MINI_AGENT_SHUTDOWN_GRACE_S', flag: '--shutdown-grace-s', default: String(DEFAULT_SHUTDOWN_GRACE_S), description: 'On SIGTERM/SIGINT, how long in-flight runs may finish before they are killed.' },
-  { env: 'MINI_AGENT_WORK_DIR', flag: '--work-dir', default: '$TMPDIR/mini-agent-<pid>', description: 'Directory for workspaces; removed on shutdown.' },
+  { env: 'MINI_AGENT_WORK_DIR', flag: '--work-dir', default: 'a fresh $TMPDIR/mini-agent-XXXXXX', description: 'Directory for workspaces, created if missing; refused if it is a symlink, owned by another user, or writable by group or others; removed on shutdown.' },
   { env: 'MINI_AGENT_SANDBOX', flag: '--sandbox', default: DEFAULT_SANDBOX, description: '`bwrap` (fail at startup if bubblewrap cannot run, naming the fix), `none` (no isolation; loopback only), or `auto` (bwrap when it works, else none with a warning).' },
   { env: 'MINI_AGENT_ALLOW_UNSANDBOXED', flag: '--allow-unsandboxed', default: '0', description: 'Set to 1 to serve a non-loopback address without a sandbox (otherwise startup is refused).' },
   { env: 'MINI_AGENT_CPU_S', flag: '--cpu-s', default: String(DEFAULT_LIMITS.cpuSeconds), description: 'CPU seconds per process of a call (RLIMIT_CPU).' },

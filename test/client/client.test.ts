@@ -1,16 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpToolsInvoker, ToolsHttpError } from '../../packages/client/dist/index.js';
-import { forward, startGateway, startServer, TOKEN, type TestGateway } from './helpers.js';
-
-async function refusal(promise: Promise<unknown>): Promise<ToolsHttpError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ToolsHttpError);
-    return err as ToolsHttpError;
-  }
-  throw new Error('expected the call to be refused');
-}
+import { HttpToolsInvoker } from '../../packages/client/dist/index.js';
+import { forward, refusal, startGateway, startServer, TOKEN, type TestGateway } from './helpers.js';
 
 const BOB_TOKEN = 'tok-bob-9876543210';
 const QUEUE_FULL = JSON.stringify({ statusCode: 429, code: 'QUEUE_FULL', error: 'Too Many Requests', message: 'the queue is full' });

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpToolsInvoker, ToolsHttpError } from '../../packages/client/dist/index.js';
-import { startGateway, startServer, TOKEN } from './helpers.js';
-
-async function refusal(promise: Promise<unknown>): Promise<ToolsHttpError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ToolsHttpError);
-    return err as ToolsHttpError;
-  }
-  throw new Error('expected the call to be refused');
-}
+import { HttpToolsInvoker } from '../../packages/client/dist/index.js';
+import { refusal, startGateway, startServer, TOKEN } from './helpers.js';
 
 // Each test owns its gateway, started and closed within it.
 describe('HttpToolsInvoker connections', () => {

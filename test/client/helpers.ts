@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from '../../packages/gateway/node_modules/pino/pino.js';
+import { expect } from 'vitest';
+import { ToolsHttpError } from '../../packages/client/dist/index.js';
 import { buildApp, resolveConfig } from '../../packages/gateway/dist/index.js';
 
 export const TOKEN = 'tok-alice-0123456789';
@@ -144,4 +146,15 @@ export function treeStarted(marker: string): Promise<void> {
 /** Waits until no process of the call is left. */
 export function treeGone(marker: string): Promise<void> {
   return waitFor(async () => (await processesWith(marker)).length === 0, 10_000, 'every process of the call to end');
+}
+
+/** The ToolsHttpError `promise` rejects with; fails the test when it resolves or throws anything else. */
+export async function refusal(promise: Promise<unknown>): Promise<ToolsHttpError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ToolsHttpError);
+    return err as ToolsHttpError;
+  }
+  throw new Error('expected the call to be refused');
 }

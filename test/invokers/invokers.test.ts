@@ -1,10 +1,7 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolInvoker } from '../../packages/protocol/dist/index.js';
 import { HttpToolsInvoker } from '../../packages/client/dist/index.js';
-import { LocalToolsInvoker } from '../../packages/tools/dist/index.js';
+import { localTools } from '../agent/helpers.js';
 import { sleeperCode, startGateway, TOKEN, treeGone, treeStarted } from '../client/helpers.js';
 
 interface Subject {
@@ -16,19 +13,7 @@ interface Subject {
 const subjects: { name: string; start(): Promise<Subject> }[] = [
   {
     name: 'LocalToolsInvoker',
-    async start() {
-      const workDir = await mkdtemp(join(tmpdir(), 'ma-local-invoker-'));
-      // The sandbox runs calls as an unprivileged user, who must be able to traverse to the workspaces.
-      await chmod(workDir, 0o711);
-      const invoker = new LocalToolsInvoker({ workDir });
-      return {
-        invoker,
-        close: async () => {
-          await invoker.close();
-          await rm(workDir, { recursive: true, force: true });
-        },
-      };
-    },
+    start: localTools,
   },
   {
     name: 'HttpToolsInvoker',

@@ -1,17 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent, transcriptProblems, type AgentEvent } from '../../packages/agent/dist/index.js';
 import type { ReplyStep } from '../fake-llm/server.js';
+import { prng } from '../../packages/agent/test/prng.js';
 import { harness, localTools } from './helpers.js';
-
-/** mulberry32: a seeded PRNG so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('context pruning over long runs', () => {
   let tools: Awaited<ReturnType<typeof localTools>>;

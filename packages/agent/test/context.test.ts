@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cutText, messageChars, pruneContext, transcriptProblems } from '../dist/index.js';
+import { prng } from './prng.js';
 
 type Msg = Parameters<typeof pruneContext>[0][number];
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random but valid agent transcript: system, task, then turns of tool groups, directives, answers. */
 function randomTranscript(random: () => number, turns: number): Msg[] {
